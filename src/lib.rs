@@ -1,0 +1,9 @@
+//! hipdrop: a muscle-driven model of single-leg stance in which pelvic drop and knee
+//! valgus emerge from hip-abductor weakness through the physics.
+#![warn(missing_docs)]
+
+pub mod math;
+pub mod model;
+pub mod muscle;
+pub mod qp;
+pub mod sim;

@@ -1,0 +1,1033 @@
+//! Single-leg stance: the model on rapier3d-f64 multibody joints, muscles applying
+//! their forces along their paths, a posture controller with static optimisation,
+//! and metrics measured on the simulated bodies.
+//!
+//! The step is a fixed sequence of stages (as MuJoCo's `mj_step`):
+//! 1. `read_state`: body poses and velocities from rapier (velocities from the
+//!    generalized velocities, see RAPIER_NOTES.md: link velocities lag one substep);
+//! 2. `kinematics`: coordinates, joint centres and axes, muscle paths, lengths,
+//!    lengthening velocities and the generalized force per unit tension (`-dL/dq`,
+//!    computed from the path geometry by virtual work);
+//! 3. `control` (every control period): desired generalized forces, static optimisation;
+//! 4. activation dynamics and muscle forces;
+//! 5. `apply`: forces along the paths, passive limit moments, reserve torques;
+//! 6. rapier step; 7. finite-value check; 8. metrics and recording.
+//!
+//! The multibody tree is rooted at the ground through the stance foot:
+//! ground -> (fixed) stance foot -> subtalar -> talus -> ankle -> tibia -> knee ->
+//! femur -> hip -> pelvis -> back -> torso, and pelvis -> swing hip -> femur -> knee ->
+//! tibia -> ankle -> talus -> (fixed subtalar) -> foot.
+
+use crate::math::{axis_angle, mat, Quat, Vec3};
+use crate::model::{body, coord, leg_body, leg_coord, Iso, Model, Side, GRAVITY};
+use crate::muscle::{activation_step, FiberState};
+use crate::qp;
+use nalgebra::{Matrix3, UnitQuaternion};
+use rapier3d_f64::prelude::*;
+
+/// Settings of a single-leg stance simulation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StanceConfig {
+    /// Stance side.
+    pub stance_side: Side,
+    /// Simulated time (s).
+    pub duration_s: f64,
+    /// Physics step (s).
+    pub dt_s: f64,
+    /// rapier solver iterations (substeps) per step.
+    pub substeps: usize,
+    /// Period of the static optimisation (s); activations are held between solves.
+    pub control_period_s: f64,
+    /// Stance knee flexion (deg).
+    pub stance_knee_flexion_deg: f64,
+    /// Swing hip flexion (deg): the clinical Trendelenburg test lifts the swing leg.
+    pub swing_hip_flexion_deg: f64,
+    /// Swing knee flexion (deg).
+    pub swing_knee_flexion_deg: f64,
+    /// Trunk-lean compensation: lean the trunk toward the stance side as the pelvis drops.
+    pub compensation: bool,
+    /// Trunk lean per degree of pelvic drop when compensating (deg/deg).
+    pub compensation_gain: f64,
+    /// Largest trunk lean the compensation may use (deg).
+    pub compensation_max_lean_deg: f64,
+    /// Posture stiffness: natural frequency of the joint PD loops (rad/s).
+    pub posture_frequency_rad_s: f64,
+    /// Damping ratio of the PD loops.
+    pub posture_damping_ratio: f64,
+    /// Natural frequency of the centre-of-mass balance loop (rad/s).
+    pub balance_frequency_rad_s: f64,
+    /// Length of the window at the end of the run over which steady-state metrics are averaged (s).
+    pub steady_window_s: f64,
+    /// Interval between recorded time-series rows (s).
+    pub record_interval_s: f64,
+}
+
+impl Default for StanceConfig {
+    fn default() -> Self {
+        Self {
+            stance_side: Side::Right,
+            duration_s: 3.0,
+            dt_s: 0.001,
+            substeps: 1,
+            control_period_s: 0.001,
+            stance_knee_flexion_deg: 10.0,
+            swing_hip_flexion_deg: 30.0,
+            swing_knee_flexion_deg: 60.0,
+            compensation: false,
+            compensation_gain: 1.0,
+            compensation_max_lean_deg: 15.0,
+            posture_frequency_rad_s: 10.0,
+            posture_damping_ratio: 1.0,
+            balance_frequency_rad_s: 3.0,
+            steady_window_s: 0.5,
+            record_interval_s: 0.01,
+        }
+    }
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Status {
+    /// Completed the requested duration.
+    Ok,
+    /// The centre of pressure left the foot: the controller could not keep balance.
+    LostBalance {
+        /// Time (s).
+        time_s: f64,
+    },
+    /// A non-finite or runaway value appeared.
+    Diverged {
+        /// Time (s).
+        time_s: f64,
+        /// Where.
+        what: String,
+    },
+}
+
+impl Status {
+    /// `ok`, `lost_balance` or `diverged`.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::LostBalance { .. } => "lost_balance",
+            Status::Diverged { .. } => "diverged",
+        }
+    }
+}
+
+/// Metrics at one instant, all measured on the simulated bodies.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Metrics {
+    /// Time (s).
+    pub time_s: f64,
+    /// Contralateral pelvic drop (deg): frontal-plane tilt of the inter-ASIS line, positive when the swing side is lower.
+    pub pelvic_drop_deg: f64,
+    /// Height of the stance ASIS above the swing ASIS (cm).
+    pub pelvic_drop_cm: f64,
+    /// Stance hip adduction (deg).
+    pub hip_adduction_deg: f64,
+    /// Stance hip internal rotation (deg).
+    pub hip_internal_rotation_deg: f64,
+    /// Stance hip flexion (deg).
+    pub hip_flexion_deg: f64,
+    /// Stance knee flexion (deg).
+    pub knee_flexion_deg: f64,
+    /// Knee frontal plane projection angle (deg), positive in valgus (knee medial of the hip-ankle line), seen from the front.
+    pub knee_fppa_deg: f64,
+    /// Distance of the knee centre medial of the hip-ankle line in the frontal plane (mm).
+    pub knee_medial_shift_mm: f64,
+    /// Stance ankle dorsiflexion (deg).
+    pub ankle_dorsiflexion_deg: f64,
+    /// Stance subtalar inversion (deg); negative is eversion.
+    pub subtalar_inversion_deg: f64,
+    /// Trunk lateral lean from vertical (deg), positive toward the stance side.
+    pub trunk_lean_deg: f64,
+    /// Hip abduction moment produced by the muscles (active and passive) about the stance hip adduction axis (N m/kg).
+    pub hip_abductor_moment_nm_per_kg: f64,
+    /// Largest abduction moment the muscles could produce at this posture at full activation (N m/kg).
+    pub hip_abductor_capacity_nm_per_kg: f64,
+    /// Hip joint contact force on the stance femoral head (body weights).
+    pub hip_contact_force_bw: f64,
+    /// Frontal-plane inclination of that force from vertical (deg), positive when directed medially.
+    pub hip_contact_angle_deg: f64,
+    /// Vertical ground reaction (body weights).
+    pub grf_vertical_bw: f64,
+    /// Centre of pressure, anterior of the ankle (mm).
+    pub cop_anterior_mm: f64,
+    /// Centre of pressure, lateral of the ankle (mm).
+    pub cop_lateral_mm: f64,
+    /// Lumbar reserve torque magnitude (N m).
+    pub lumbar_reserve_nm: f64,
+    /// Swing-leg reserve torque magnitude (N m).
+    pub swing_reserve_nm: f64,
+    /// Moment the stance-hip abduction demand left unmet by the muscles (N m), from the static optimisation.
+    pub hip_abduction_shortfall_nm: f64,
+}
+
+/// Per-muscle outputs at one instant.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MuscleSample {
+    /// Activations (0..1), by muscle index.
+    pub activation: Vec<f64>,
+    /// Tendon forces (N).
+    pub force_n: Vec<f64>,
+}
+
+/// Result of a run.
+#[derive(Debug, Clone)]
+pub struct RunResult {
+    /// How it ended.
+    pub status: Status,
+    /// Recorded time series.
+    pub series: Vec<Metrics>,
+    /// Muscle samples, aligned with `series`.
+    pub muscles: Vec<MuscleSample>,
+    /// Coordinates (rad) at each recorded row, aligned with `series` (OpenSim names: [`crate::model::coord_names`]).
+    pub coords: Vec<[f64; coord::COUNT]>,
+    /// Steady-state metrics: means over the final window.
+    pub steady: Metrics,
+    /// Steady-state muscle activations and forces.
+    pub steady_muscles: MuscleSample,
+    /// Steps taken.
+    pub steps: usize,
+    /// Wall time of the stepping loop (s).
+    pub wall_time_s: f64,
+}
+
+/// Kinematic state of all bodies, read from rapier.
+#[derive(Debug, Clone, Copy)]
+struct BodyState {
+    pose: Iso,
+    com: Vec3,
+    vcom: Vec3,
+    omega: Vec3,
+}
+
+/// Per-joint geometry at the current state.
+#[derive(Debug, Clone, Copy, Default)]
+struct JointFrame {
+    centre: Vec3,
+    axes: [Vec3; 3],
+    n: usize,
+}
+
+/// The simulation: immutable model, rapier world, controller and muscle state.
+pub struct StanceSim<'m> {
+    model: &'m Model,
+    cfg: StanceConfig,
+    world: PhysicsWorld,
+    handles: [RigidBodyHandle; body::COUNT],
+    links: [usize; body::COUNT],
+    mb: MultibodyIndex,
+    /// For each joint, which bodies are on its anatomical child side.
+    child_side: Vec<[bool; body::COUNT]>,
+    /// For each joint, whether the anatomical child side is the moving side (false on the stance leg).
+    child_moves: Vec<bool>,
+    /// Swing subtalar is locked; its coordinate is not controlled.
+    locked_coord: usize,
+    stance: Side,
+    // State.
+    activation: Vec<f64>,
+    excitation: Vec<f64>,
+    /// Fibre-side musculotendon lengthening velocity (m/s), lagged by tendon compliance.
+    fiber_velocity: Vec<f64>,
+    reserve_torque: [f64; coord::COUNT],
+    prev_vcom: [Vec3; body::COUNT],
+    prev_momentum: [Vec3; body::COUNT],
+    heading: Quat,
+    foot_centre_world: Vec3,
+    ankle_world: Vec3,
+    trunk_lean_target_rad: f64,
+    shortfall_nm: f64,
+    time_s: f64,
+    targets: [f64; coord::COUNT],
+    // Workspace.
+    bs: [BodyState; body::COUNT],
+    q: [f64; coord::COUNT],
+    qd: [f64; coord::COUNT],
+    frames: Vec<JointFrame>,
+    fiber: Vec<FiberState>,
+    /// Generalized force per unit tension, muscles x coordinates (N m per N = m).
+    gen: Vec<[f64; coord::COUNT]>,
+    points: Vec<Vec<(usize, Vec3)>>,
+}
+
+fn v3(v: rapier3d_f64::math::Vector) -> Vec3 {
+    Vec3::new(v.x, v.y, v.z)
+}
+fn gv(v: &Vec3) -> rapier3d_f64::math::Vector {
+    rapier3d_f64::math::Vector::new(v.x, v.y, v.z)
+}
+fn gq(q: &Quat) -> rapier3d_f64::math::Rotation {
+    let c = q.coords;
+    rapier3d_f64::math::Rotation::from_xyzw(c.x, c.y, c.z, c.w)
+}
+fn nq(q: &rapier3d_f64::math::Rotation) -> Quat {
+    UnitQuaternion::new_normalize(nalgebra::Quaternion::new(q.w, q.x, q.y, q.z))
+}
+fn gpose(p: &Iso) -> Pose {
+    Pose::from_parts(gv(&p.translation.vector), gq(&p.rotation))
+}
+
+/// Foot support polygon in the foot (calcaneus) frame, generic subject (m): heel to
+/// toe tips and medial to lateral border, from the gait2392 foot geometry (calcn
+/// origin at the heel; toes joint at x = 0.179 m; lateral border at the peroneus
+/// brevis insertion, z = +0.034 m, medial at the hallux, z = -0.03 m).
+pub const FOOT_X_RANGE_M: (f64, f64) = (-0.01, 0.24);
+/// Medial-lateral extent of the foot (right foot, +z lateral), m.
+pub const FOOT_Z_RANGE_M: (f64, f64) = (-0.035, 0.045);
+
+impl<'m> StanceSim<'m> {
+    /// Build the simulation in its initial posture: pelvis level, trunk upright, stance
+    /// knee flexed, swing leg lifted, whole-body centre of mass over the middle of the foot.
+    pub fn new(model: &'m Model, cfg: StanceConfig) -> Result<Self, String> {
+        let stance = cfg.stance_side;
+        let swing = stance.other();
+        let d = std::f64::consts::PI / 180.0;
+        let s = model.length_scale;
+        let mut q = [0.0; coord::COUNT];
+        q[leg_coord(stance, coord::KNEE)] = -cfg.stance_knee_flexion_deg * d;
+        q[leg_coord(swing, coord::HIP_FLEXION)] = cfg.swing_hip_flexion_deg * d;
+        q[leg_coord(swing, coord::KNEE)] = -cfg.swing_knee_flexion_deg * d;
+        let foot = leg_body(stance, body::FOOT_R);
+        let foot_target = model.forward_kinematics(&Iso::identity(), &[0.0; coord::COUNT])[foot].rotation;
+        let centre_local = Vec3::new(0.5 * (FOOT_X_RANGE_M.0 + FOOT_X_RANGE_M.1) - 0.03, 0.0, stance.sign() * 0.5 * (FOOT_Z_RANGE_M.0 + FOOT_Z_RANGE_M.1)) * s;
+        // Newton solve: stance hip (3), ankle, subtalar so that the foot is flat and the
+        // centre of mass is above the foot centre, with the pelvis level.
+        let unknowns = [
+            leg_coord(stance, coord::HIP_FLEXION),
+            leg_coord(stance, coord::HIP_ADDUCTION),
+            leg_coord(stance, coord::HIP_ROTATION),
+            leg_coord(stance, coord::ANKLE),
+            leg_coord(stance, coord::SUBTALAR),
+        ];
+        let residual = |q: &[f64; coord::COUNT]| -> [f64; 5] {
+            let p = model.forward_kinematics(&Iso::identity(), q);
+            let err = (p[foot].rotation * foot_target.inverse()).scaled_axis();
+            let com = com_of(model, &p);
+            let c = p[foot] * nalgebra::Point3::from(centre_local);
+            [err.x, err.y, err.z, com.x - c.x, com.z - c.z]
+        };
+        for _ in 0..30 {
+            let r0 = residual(&q);
+            if r0.iter().map(|v| v * v).sum::<f64>().sqrt() < 1e-12 {
+                break;
+            }
+            let mut jac = nalgebra::SMatrix::<f64, 5, 5>::zeros();
+            for (j, &u) in unknowns.iter().enumerate() {
+                let mut qp = q;
+                qp[u] += 1e-7;
+                let r1 = residual(&qp);
+                for i in 0..5 {
+                    jac[(i, j)] = (r1[i] - r0[i]) / 1e-7;
+                }
+            }
+            let dx = jac.lu().solve(&nalgebra::SVector::<f64, 5>::from_row_slice(&r0)).ok_or("initial posture: singular Jacobian")?;
+            for (j, &u) in unknowns.iter().enumerate() {
+                q[u] -= dx[j];
+            }
+        }
+        if residual(&q).iter().any(|v| v.abs() > 1e-6) {
+            return Err("could not find a balanced initial posture".into());
+        }
+        // Place the stance foot on the ground: calcaneus origin 3 cm above y = 0.
+        let p0 = model.forward_kinematics(&Iso::identity(), &q);
+        let lift = Vec3::new(0.0, 0.03 * s, 0.0) - p0[foot].translation.vector;
+        let pelvis = Iso::translation(lift.x, lift.y, lift.z);
+        let poses = model.forward_kinematics(&pelvis, &q);
+
+        let mut world = PhysicsWorld::new();
+        world.gravity = rapier3d_f64::math::Vector::new(0.0, -GRAVITY, 0.0);
+        world.integration_parameters.dt = cfg.dt_s;
+        world.integration_parameters.num_solver_iterations = cfg.substeps.max(1);
+        let ground = world.insert_body(RigidBodyBuilder::fixed());
+        let mut handles = [ground; body::COUNT];
+        for (i, b) in model.bodies.iter().enumerate() {
+            let mp = MassProperties::new(gv(&b.com_m), b.mass_kg, gv(&b.inertia_kg_m2));
+            handles[i] = world.insert_body(
+                RigidBodyBuilder::dynamic()
+                    .pose(gpose(&poses[i]))
+                    .additional_mass_properties(mp)
+                    .can_sleep(false),
+            );
+        }
+        let insert = |world: &mut PhysicsWorld, parent: usize, child: usize, centre: Vec3, axis: Option<Vec3>, mask: JointAxesMask| {
+            let (pp, pc) = (&poses[parent], &poses[child]);
+            let q1 = match axis {
+                Some(a) => UnitQuaternion::rotation_between(&Vec3::x(), &(pp.rotation.inverse() * a)).unwrap_or_else(|| axis_angle(&Vec3::y(), std::f64::consts::PI)),
+                None => Quat::identity(),
+            };
+            let q2 = pc.rotation.inverse() * pp.rotation * q1;
+            let f1 = Iso::from_parts((pp.inverse() * nalgebra::Point3::from(centre)).coords.into(), q1);
+            let f2 = Iso::from_parts((pc.inverse() * nalgebra::Point3::from(centre)).coords.into(), q2);
+            let joint = GenericJointBuilder::new(mask).local_frame1(gpose(&f1)).local_frame2(gpose(&f2)).build();
+            world.multibody_joints.insert(handles[parent], handles[child], joint, true).ok_or("rapier refused a multibody joint")
+        };
+        // Ground -> stance foot (fixed).
+        {
+            let pf = &poses[foot];
+            let joint = GenericJointBuilder::new(JointAxesMask::LOCKED_FIXED_AXES)
+                .local_frame1(gpose(pf))
+                .local_frame2(Pose::IDENTITY)
+                .build();
+            world.multibody_joints.insert(ground, handles[foot], joint, true).ok_or("rapier refused the foot joint")?;
+        }
+        let centre = |j: &crate::model::Joint| poses[j.parent] * nalgebra::Point3::from(j.location_in_parent_m);
+        let axis_w = |j: &crate::model::Joint| match &j.kind {
+            crate::model::JointKind::Revolute(a) => Some(poses[j.parent].rotation * a.normalize()),
+            _ => None,
+        };
+        let jidx = |name: String| model.joints.iter().position(|j| j.name == name).expect("joint");
+        let st = stance.suffix();
+        let sw = swing.suffix();
+        // Stance chain, inverted: physical parent is the anatomical child.
+        for n in ["subtalar", "ankle", "knee", "hip"] {
+            let j = &model.joints[jidx(format!("{n}_{st}"))];
+            let mask = if axis_w(j).is_some() { JointAxesMask::LOCKED_REVOLUTE_AXES } else { JointAxesMask::LOCKED_SPHERICAL_AXES };
+            insert(&mut world, j.child, j.parent, centre(j).coords, axis_w(j), mask)?;
+        }
+        let j = &model.joints[jidx("back".into())];
+        insert(&mut world, j.parent, j.child, centre(j).coords, None, JointAxesMask::LOCKED_SPHERICAL_AXES)?;
+        for n in ["hip", "knee", "ankle", "subtalar"] {
+            let j = &model.joints[jidx(format!("{n}_{sw}"))];
+            let mask = if n == "subtalar" {
+                JointAxesMask::LOCKED_FIXED_AXES
+            } else if axis_w(j).is_some() {
+                JointAxesMask::LOCKED_REVOLUTE_AXES
+            } else {
+                JointAxesMask::LOCKED_SPHERICAL_AXES
+            };
+            insert(&mut world, j.parent, j.child, centre(j).coords, axis_w(j), mask)?;
+        }
+        let link = world.multibody_joints.rigid_body_link(handles[foot]).ok_or("no multibody")?;
+        let mb = link.multibody;
+        let mut links = [0usize; body::COUNT];
+        for i in 0..body::COUNT {
+            links[i] = world.multibody_joints.rigid_body_link(handles[i]).ok_or("body not in multibody")?.id;
+        }
+        // rapier adds 0.1 N m s/rad of damping to every DOF: remove it (RAPIER_NOTES.md).
+        world.multibody_joints.get_multibody_mut(mb).ok_or("no multibody")?.damping_mut().fill(0.0);
+        // One zero-length step so that mass properties and COMs are set before forces are applied.
+        world.integration_parameters.dt = 0.0;
+        world.step();
+        world.integration_parameters.dt = cfg.dt_s;
+
+        // Joint sides.
+        let mut child_side = Vec::new();
+        let mut child_moves = Vec::new();
+        for j in &model.joints {
+            let mut side = [false; body::COUNT];
+            side[j.child] = true;
+            // Joints are listed parent-first per chain, so one pass per joint suffices.
+            for _ in 0..4 {
+                for k in &model.joints {
+                    if side[k.parent] {
+                        side[k.child] = true;
+                    }
+                }
+            }
+            child_moves.push(!side[foot]);
+            child_side.push(side);
+        }
+        let nm = model.muscles.len();
+        let heading = Quat::identity();
+        let foot_centre_world = poses[foot] * nalgebra::Point3::from(centre_local);
+        let ankle_world = poses[leg_body(stance, body::TALUS_R)].translation.vector;
+        let mut sim = StanceSim {
+            model,
+            cfg,
+            world,
+            handles,
+            links,
+            mb,
+            child_side,
+            child_moves,
+            locked_coord: leg_coord(swing, coord::SUBTALAR),
+            stance,
+            activation: vec![0.05; nm],
+            excitation: vec![0.05; nm],
+            fiber_velocity: vec![0.0; nm],
+            reserve_torque: [0.0; coord::COUNT],
+            prev_vcom: [Vec3::zeros(); body::COUNT],
+            prev_momentum: [Vec3::zeros(); body::COUNT],
+            heading,
+            foot_centre_world: foot_centre_world.coords,
+            ankle_world,
+            trunk_lean_target_rad: 0.0,
+            shortfall_nm: 0.0,
+            time_s: 0.0,
+            targets: q,
+            bs: [BodyState { pose: Iso::identity(), com: Vec3::zeros(), vcom: Vec3::zeros(), omega: Vec3::zeros() }; body::COUNT],
+            q: [0.0; coord::COUNT],
+            qd: [0.0; coord::COUNT],
+            frames: vec![JointFrame::default(); model.joints.len()],
+            fiber: vec![FiberState::default(); nm],
+            gen: vec![[0.0; coord::COUNT]; nm],
+            points: vec![Vec::new(); nm],
+        };
+        sim.read_state();
+        sim.kinematics();
+        // Start from the static-optimisation solution so that the run starts in equilibrium.
+        sim.control()?;
+        sim.activation.clone_from(&sim.excitation);
+        Ok(sim)
+    }
+
+    fn read_state(&mut self) {
+        let mb = self.world.multibody_joints.get_multibody(self.mb).expect("multibody");
+        let qd = mb.generalized_velocity();
+        for i in 0..body::COUNT {
+            let rb = &self.world.bodies[self.handles[i]];
+            let p = rb.position();
+            let pose = Iso::from_parts(v3(p.translation).into(), nq(&p.rotation));
+            let jv = mb.body_jacobian(self.links[i]) * qd;
+            let com = pose * nalgebra::Point3::from(self.model.bodies[i].com_m);
+            self.bs[i] = BodyState { pose, com: com.coords, vcom: Vec3::new(jv[0], jv[1], jv[2]), omega: Vec3::new(jv[3], jv[4], jv[5]) };
+        }
+    }
+
+    fn poses(&self) -> [Iso; body::COUNT] {
+        std::array::from_fn(|i| self.bs[i].pose)
+    }
+
+    fn kinematics(&mut self) {
+        let poses = self.poses();
+        self.q = self.model.coordinates(&poses);
+        for (ji, j) in self.model.joints.iter().enumerate() {
+            let c0 = j.first_coord;
+            let n = j.ncoords();
+            let (axes_p, _) = j.axes_in_parent(&self.q[c0..c0 + n]);
+            let rp = poses[j.parent].rotation;
+            let axes = [rp * axes_p[0], rp * axes_p[1], rp * axes_p[2]];
+            let centre = (poses[j.parent] * nalgebra::Point3::from(j.location_in_parent_m)).coords;
+            let w_rel = self.bs[j.child].omega - self.bs[j.parent].omega;
+            if n == 1 {
+                self.qd[c0] = axes[0].dot(&w_rel);
+            } else {
+                let e = Matrix3::from_columns(&axes);
+                let x = e.lu().solve(&w_rel).unwrap_or_default();
+                self.qd[c0..c0 + 3].copy_from_slice(x.as_slice());
+            }
+            self.frames[ji] = JointFrame { centre, axes, n };
+        }
+        for (mi, m) in self.model.muscles.iter().enumerate() {
+            let pts = &mut self.points[mi];
+            pts.clear();
+            for p in m.points.iter().filter(|p| p.active(&self.q)) {
+                let w = poses[p.body] * nalgebra::Point3::from(p.local(&self.q));
+                pts.push((p.body, w.coords));
+            }
+            let mut len = 0.0;
+            let mut vel = 0.0;
+            let g = &mut self.gen[mi];
+            g.fill(0.0);
+            for k in 0..pts.len() - 1 {
+                let (b0, p0) = pts[k];
+                let (b1, p1) = pts[k + 1];
+                let dvec = p1 - p0;
+                let l = dvec.norm();
+                let u = dvec / l;
+                len += l;
+                let v0 = self.bs[b0].vcom + self.bs[b0].omega.cross(&(p0 - self.bs[b0].com));
+                let v1 = self.bs[b1].vcom + self.bs[b1].omega.cross(&(p1 - self.bs[b1].com));
+                vel += u.dot(&(v1 - v0));
+                if b0 == b1 {
+                    continue;
+                }
+                for (ji, f) in self.frames.iter().enumerate() {
+                    let side = &self.child_side[ji];
+                    if side[b0] == side[b1] {
+                        continue;
+                    }
+                    // Unit tension pulls p0 toward p1 (+u) and p1 toward p0 (-u).
+                    let m_child = if side[b0] { (p0 - f.centre).cross(&u) } else { (p1 - f.centre).cross(&(-u)) };
+                    let c0 = self.model.joints[ji].first_coord;
+                    for a in 0..f.n {
+                        g[c0 + a] += f.axes[a].dot(&m_child);
+                    }
+                }
+            }
+            // Tendon-compliance lag of the fibre velocity (see muscle::tendon_velocity_lag_s).
+            let tau = crate::muscle::tendon_velocity_lag_s(&m.params, self.activation[mi], &self.fiber[mi]);
+            let keep = if tau > 0.0 { (-self.cfg.dt_s / tau).exp() } else { 0.0 };
+            self.fiber_velocity[mi] = vel + (self.fiber_velocity[mi] - vel) * keep;
+            self.fiber[mi] = m.params.fiber_state(len, self.fiber_velocity[mi]);
+        }
+    }
+
+    /// Generalized gravity forces (N m) at the current state.
+    fn gravity_forces(&self) -> [f64; coord::COUNT] {
+        let g = Vec3::new(0.0, -GRAVITY, 0.0);
+        let mut tau = [0.0; coord::COUNT];
+        for (ji, f) in self.frames.iter().enumerate() {
+            let side = &self.child_side[ji];
+            let moves_child = self.child_moves[ji];
+            let mut m = Vec3::zeros();
+            for b in 0..body::COUNT {
+                if side[b] == moves_child {
+                    m += (self.bs[b].com - f.centre).cross(&(g * self.model.bodies[b].mass_kg));
+                }
+            }
+            let sgn = if moves_child { 1.0 } else { -1.0 };
+            let c0 = self.model.joints[ji].first_coord;
+            for a in 0..f.n {
+                tau[c0 + a] = sgn * f.axes[a].dot(&m);
+            }
+        }
+        tau
+    }
+
+    fn limit_forces(&self) -> [f64; coord::COUNT] {
+        let mut tau = [0.0; coord::COUNT];
+        for (i, t) in tau.iter_mut().enumerate() {
+            if i != self.locked_coord {
+                *t = self.model.limits[i].moment(self.q[i], self.qd[i]);
+            }
+        }
+        tau
+    }
+
+    /// Measured pelvic drop (rad), positive when the swing side is lower.
+    fn drop_rad(&self) -> f64 {
+        let p = &self.bs[body::PELVIS].pose;
+        let a = self.model.asis_r_m;
+        let st = p * nalgebra::Point3::new(a.x, a.y, a.z * self.stance.sign());
+        let sw = p * nalgebra::Point3::new(a.x, a.y, -a.z * self.stance.sign());
+        let dy = st.y - sw.y;
+        let dz = (st.z - sw.z).abs();
+        dy.atan2(dz)
+    }
+
+    fn control(&mut self) -> Result<(), String> {
+        let model = self.model;
+        let stance = self.stance;
+        let swing = stance.other();
+        let d = std::f64::consts::PI / 180.0;
+        let poses = self.poses();
+        let w = self.cfg.posture_frequency_rad_s;
+        let zeta = self.cfg.posture_damping_ratio;
+        let mass = model.mass_kg();
+        // Effective inertias for the PD gains: the moving side's inertia about each joint,
+        // lumped per joint from the generic segment parameters (kg m^2).
+        let hip_j = self.find_joint("hip", stance);
+        let mut targets = self.targets;
+        // Stance hip: level pelvis, heading kept.
+        let pelvis_target = self.heading;
+        let rel = pelvis_target.inverse() * poses[leg_body(stance, body::FEMUR_R)].rotation;
+        let c = model.joints[hip_j].coords_of(&rel);
+        let c0 = model.joints[hip_j].first_coord;
+        targets[c0..c0 + 3].copy_from_slice(&c);
+        // Lumbar: trunk upright, or leaning toward the stance side when compensating.
+        if self.cfg.compensation {
+            let drop = self.drop_rad().max(0.0);
+            self.trunk_lean_target_rad = (self.cfg.compensation_gain * drop).min(self.cfg.compensation_max_lean_deg * d);
+        }
+        // Lean toward the stance side: rotation about +x tilts +y toward +z (right).
+        let lean = axis_angle(&Vec3::x(), self.trunk_lean_target_rad * stance.sign());
+        let trunk_target = self.heading * lean;
+        let back = model.joints.len() - 1;
+        let rel = poses[body::PELVIS].rotation.inverse() * trunk_target;
+        let c = model.joints[back].coords_of(&rel);
+        targets[coord::LUMBAR_EXTENSION..coord::LUMBAR_EXTENSION + 3].copy_from_slice(&c);
+
+        let inertia = |coord_i: usize| -> f64 {
+            // Moving-side inertia about the joint: about 1/3 of body mass at 0.5 m for the
+            // stance hip and lumbar, less distally. Scaled with subject mass and height.
+            let s2 = model.length_scale * model.length_scale;
+            let i = match coord_i % coord::PER_LEG {
+                _ if coord_i >= 12 => 0.35 * mass * 0.3 * 0.3,
+                c if c <= coord::HIP_ROTATION => if coord_i / coord::PER_LEG == (stance == Side::Left) as usize { 0.6 * mass * 0.35 * 0.35 } else { 0.13 * mass * 0.25 * 0.25 },
+                coord::KNEE => if coord_i / coord::PER_LEG == (stance == Side::Left) as usize { 0.75 * mass * 0.45 * 0.45 } else { 0.06 * mass * 0.2 * 0.2 },
+                _ => 0.02 * mass * 0.1 * 0.1,
+            };
+            i * s2
+        };
+        let tau_g = self.gravity_forces();
+        let tau_lim = self.limit_forces();
+        let mut desired = [0.0; coord::COUNT];
+        for i in 0..coord::COUNT {
+            let inert = inertia(i);
+            let kp = inert * w * w;
+            let kd = 2.0 * zeta * inert * w;
+            desired[i] = kp * (targets[i] - self.q[i]) - kd * self.qd[i] - tau_g[i];
+        }
+        // Stance ankle and subtalar: balance. A centre-of-mass PD in the horizontal plane,
+        // mapped to the two joints through the COM Jacobian; joint-level damping only.
+        let com = com_of_states(model, &self.bs);
+        let vcom: Vec3 = (0..body::COUNT).map(|b| self.bs[b].vcom * model.bodies[b].mass_kg).sum::<Vec3>() / mass;
+        let wb = self.cfg.balance_frequency_rad_s;
+        let mut f = (self.foot_centre_world - com) * (mass * wb * wb) - vcom * (2.0 * mass * wb);
+        f.y = 0.0;
+        for name in ["ankle", "subtalar"] {
+            let ji = self.find_joint(name, stance);
+            let fr = self.frames[ji];
+            let side = &self.child_side[ji];
+            // Moving side is the anatomical parent side (everything above the joint).
+            let (mut m, mut mc) = (0.0, Vec3::zeros());
+            for b in 0..body::COUNT {
+                if !side[b] {
+                    m += model.bodies[b].mass_kg;
+                    mc += self.bs[b].com * model.bodies[b].mass_kg;
+                }
+            }
+            mc /= m;
+            let dcom = -fr.axes[0].cross(&(mc - fr.centre)) * (m / mass);
+            let c = model.joints[ji].first_coord;
+            let inert = inertia(c);
+            desired[c] = dcom.dot(&f) - 2.0 * inert * w * self.qd[c] - tau_g[c];
+        }
+        self.targets = targets;
+        // Static optimisation.
+        let rows: Vec<usize> = (0..coord::COUNT).filter(|&i| i != self.locked_coord).collect();
+        let nm = model.muscles.len();
+        let mut a = vec![0.0; rows.len() * nm];
+        let mut b = vec![0.0; rows.len()];
+        for (r, &k) in rows.iter().enumerate() {
+            let mut passive = 0.0;
+            for m in 0..nm {
+                a[r * nm + m] = self.gen[m][k] * self.fiber[m].active_force_per_activation_n;
+                passive += self.gen[m][k] * self.fiber[m].passive_force_n;
+            }
+            b[r] = desired[k] - passive - tau_lim[k];
+        }
+        let reserve_coords: Vec<usize> = (0..coord::COUNT)
+            .filter(|&i| i >= coord::LUMBAR_EXTENSION || (i / coord::PER_LEG == (swing == Side::Left) as usize && i < 12 && i != self.locked_coord))
+            .collect();
+        let reserve_rows: Vec<usize> = reserve_coords.iter().map(|c| rows.iter().position(|r| r == c).expect("row")).collect();
+        let sol = qp::solve(&qp::Problem { a: &a, rows: rows.len(), muscles: nm, reserves: &reserve_rows, b: &b, min_activation: crate::muscle::MIN_ACTIVATION }).ok_or("static optimisation failed")?;
+        self.excitation.copy_from_slice(&sol.activations);
+        self.reserve_torque = [0.0; coord::COUNT];
+        for (i, &c) in reserve_coords.iter().enumerate() {
+            self.reserve_torque[c] = sol.reserves[i];
+        }
+        // Abduction shortfall at the stance hip (positive = muscles fall short of the abduction demand).
+        let add = leg_coord(stance, coord::HIP_ADDUCTION);
+        let r = rows.iter().position(|&x| x == add).expect("row");
+        let produced: f64 = (0..nm).map(|m| a[r * nm + m] * sol.activations[m]).sum();
+        self.shortfall_nm = produced - b[r];
+        Ok(())
+    }
+
+    fn find_joint(&self, name: &str, side: Side) -> usize {
+        let full = format!("{name}_{}", side.suffix());
+        self.model.joints.iter().position(|j| j.name == full).expect("joint")
+    }
+
+    /// Muscle tension (N) of muscle `m` at the current activation.
+    fn tension(&self, m: usize) -> f64 {
+        self.activation[m] * self.fiber[m].active_force_per_activation_n + self.fiber[m].passive_force_n
+    }
+
+    fn apply(&mut self) {
+        let lim = self.limit_forces();
+        let bodies = &mut self.world.bodies;
+        for h in self.handles {
+            bodies[h].reset_forces(false);
+            bodies[h].reset_torques(false);
+        }
+        for m in 0..self.model.muscles.len() {
+            let t = self.activation[m] * self.fiber[m].active_force_per_activation_n + self.fiber[m].passive_force_n;
+            let pts = &self.points[m];
+            for k in 0..pts.len() - 1 {
+                let (b0, p0) = pts[k];
+                let (b1, p1) = pts[k + 1];
+                if b0 == b1 {
+                    continue;
+                }
+                let u = (p1 - p0).normalize() * t;
+                bodies[self.handles[b0]].add_force_at_point(gv(&u), gv(&p0), false);
+                bodies[self.handles[b1]].add_force_at_point(gv(&(-u)), gv(&p1), false);
+            }
+        }
+        for (ji, j) in self.model.joints.iter().enumerate() {
+            let f = self.frames[ji];
+            let c0 = j.first_coord;
+            let tau: Vec<f64> = (0..f.n).map(|a| lim[c0 + a] + self.reserve_torque[c0 + a]).collect();
+            let t = if f.n == 1 {
+                f.axes[0] * tau[0]
+            } else {
+                let e = Matrix3::from_columns(&f.axes);
+                e.transpose().lu().solve(&Vec3::new(tau[0], tau[1], tau[2])).unwrap_or_default()
+            };
+            bodies[self.handles[j.child]].add_torque(gv(&t), false);
+            bodies[self.handles[j.parent]].add_torque(gv(&(-t)), false);
+        }
+    }
+
+    fn check_finite(&self) -> Option<String> {
+        for (i, b) in self.bs.iter().enumerate() {
+            let ok = b.com.iter().chain(b.vcom.iter()).chain(b.omega.iter()).all(|v| v.is_finite());
+            if !ok || b.vcom.norm() > 50.0 || b.omega.norm() > 200.0 {
+                return Some(format!("body {} (position or velocity not finite or runaway)", self.model.bodies[i].name));
+            }
+        }
+        for (m, f) in self.fiber.iter().enumerate() {
+            if !f.active_force_per_activation_n.is_finite() || !f.passive_force_n.is_finite() {
+                return Some(format!("muscle {}", self.model.muscles[m].name));
+            }
+        }
+        None
+    }
+
+    /// Metrics at the current state (after `read_state` and `kinematics`).
+    fn metrics(&mut self) -> Metrics {
+        let model = self.model;
+        let stance = self.stance;
+        let r2d = 180.0 / std::f64::consts::PI;
+        let mass = model.mass_kg();
+        let bw = mass * GRAVITY;
+        let dt = self.cfg.dt_s.max(1e-12);
+        let hip_j = self.find_joint("hip", stance);
+        let hip_c = self.frames[hip_j].centre;
+        let knee_c = self.frames[self.find_joint("knee", stance)].centre;
+        let ankle_c = self.frames[self.find_joint("ankle", stance)].centre;
+        // Frontal plane (camera in front): z lateral (right), y up. Medial of the stance leg is -z*sign.
+        let sgn = stance.sign();
+        let hk = nalgebra::Vector2::new(knee_c.z - hip_c.z, knee_c.y - hip_c.y);
+        let ka = nalgebra::Vector2::new(ankle_c.z - knee_c.z, ankle_c.y - knee_c.y);
+        let ha = nalgebra::Vector2::new(ankle_c.z - hip_c.z, ankle_c.y - hip_c.y);
+        let ang = (hk.x * ka.y - hk.y * ka.x).atan2(hk.dot(&ka));
+        // Knee distance from the hip-ankle line, positive medial.
+        let cross = (ha.x * hk.y - ha.y * hk.x) / ha.norm();
+        let medial = cross * sgn; // sign fixed below by the test geometry
+        let fppa = ang.abs() * r2d * medial.signum();
+        let q = &self.q;
+        let lc = |c| q[leg_coord(stance, c)];
+        // Trunk lean: torso long axis from vertical in the frontal plane, + toward stance.
+        let ty = self.bs[body::TORSO].pose.rotation * Vec3::y();
+        let lean = (ty.z * sgn).atan2(ty.y) * r2d;
+        // Muscle moments about the stance hip adduction coordinate.
+        let add = leg_coord(stance, coord::HIP_ADDUCTION);
+        let mut abd = 0.0;
+        let mut cap = 0.0;
+        for m in 0..model.muscles.len() {
+            let g = self.gen[m][add];
+            abd -= g * self.tension(m);
+            let f = &self.fiber[m];
+            let fmax = f.active_force_per_activation_n.max(0.0) + f.passive_force_n;
+            if g < 0.0 {
+                cap -= g * fmax;
+            }
+        }
+        // Newton-Euler on the pelvis side of the stance hip: the force the femur exerts on it.
+        let side = &self.child_side[hip_j];
+        let gvec = Vec3::new(0.0, -GRAVITY, 0.0);
+        let mut f_s = Vec3::zeros();
+        for b in 0..body::COUNT {
+            if !side[b] {
+                let mb = model.bodies[b].mass_kg;
+                f_s += mb * ((self.bs[b].vcom - self.prev_vcom[b]) / dt - gvec);
+            }
+        }
+        for m in 0..model.muscles.len() {
+            let t = self.tension(m);
+            let pts = &self.points[m];
+            for k in 0..pts.len() - 1 {
+                let (b0, p0) = pts[k];
+                let (b1, p1) = pts[k + 1];
+                if side[b0] == side[b1] {
+                    continue;
+                }
+                let u = (p1 - p0).normalize() * t;
+                // Force on the pelvis-side end.
+                f_s -= if !side[b0] { u } else { -u };
+            }
+        }
+        let on_femur = -f_s;
+        let rf = self.bs[leg_body(stance, body::FEMUR_R)].pose.rotation.inverse() * on_femur;
+        let hcf_angle = (-rf.z * sgn).atan2(-rf.y) * r2d;
+        // Ground reaction and centre of pressure (whole body, linear and angular momentum rates).
+        let mut grf = Vec3::zeros();
+        let mut mo = Vec3::zeros();
+        let o = Vec3::new(self.ankle_world.x, 0.0, self.ankle_world.z);
+        for b in 0..body::COUNT {
+            let mb = model.bodies[b].mass_kg;
+            let f = mb * ((self.bs[b].vcom - self.prev_vcom[b]) / dt - gvec);
+            grf += f;
+            let rm = mat(&self.bs[b].pose.rotation);
+            let i_w = rm * Matrix3::from_diagonal(&model.bodies[b].inertia_kg_m2) * rm.transpose();
+            let h = i_w * self.bs[b].omega;
+            mo += (self.bs[b].com - o).cross(&f) + (h - self.prev_momentum[b]) / dt;
+            self.prev_momentum[b] = h;
+        }
+        for b in 0..body::COUNT {
+            self.prev_vcom[b] = self.bs[b].vcom;
+        }
+        let (cop_x, cop_z) = if grf.y > 1e-6 { (mo.z / grf.y, -mo.x / grf.y) } else { (0.0, 0.0) };
+        let swing_res: f64 = (0..12)
+            .filter(|&i| i / coord::PER_LEG != (stance == Side::Left) as usize)
+            .map(|i| self.reserve_torque[i].powi(2))
+            .sum::<f64>()
+            .sqrt();
+        let lumbar_res = self.reserve_torque[12..].iter().map(|v| v * v).sum::<f64>().sqrt();
+        let drop = self.drop_rad();
+        let a = model.asis_r_m;
+        let p = &self.bs[body::PELVIS].pose;
+        let st = p * nalgebra::Point3::new(a.x, a.y, a.z * sgn);
+        let sw = p * nalgebra::Point3::new(a.x, a.y, -a.z * sgn);
+        Metrics {
+            time_s: self.time_s,
+            pelvic_drop_deg: drop * r2d,
+            pelvic_drop_cm: (st.y - sw.y) * 100.0,
+            hip_adduction_deg: lc(coord::HIP_ADDUCTION) * r2d,
+            hip_internal_rotation_deg: lc(coord::HIP_ROTATION) * r2d,
+            hip_flexion_deg: lc(coord::HIP_FLEXION) * r2d,
+            knee_flexion_deg: -lc(coord::KNEE) * r2d,
+            knee_fppa_deg: fppa,
+            knee_medial_shift_mm: medial * 1000.0,
+            ankle_dorsiflexion_deg: lc(coord::ANKLE) * r2d,
+            subtalar_inversion_deg: lc(coord::SUBTALAR) * r2d,
+            trunk_lean_deg: lean,
+            hip_abductor_moment_nm_per_kg: abd / mass,
+            hip_abductor_capacity_nm_per_kg: cap / mass,
+            hip_contact_force_bw: on_femur.norm() / bw,
+            hip_contact_angle_deg: hcf_angle,
+            grf_vertical_bw: grf.y / bw,
+            cop_anterior_mm: cop_x * 1000.0,
+            cop_lateral_mm: cop_z * sgn * 1000.0,
+            lumbar_reserve_nm: lumbar_res,
+            swing_reserve_nm: swing_res,
+            hip_abduction_shortfall_nm: self.shortfall_nm,
+        }
+    }
+
+    /// Whether the centre of pressure (relative to the ankle, mm) lies inside the foot.
+    fn cop_inside(&self, m: &Metrics) -> bool {
+        let s = self.model.length_scale;
+        let foot = &self.bs[leg_body(self.stance, body::FOOT_R)].pose;
+        let p = Vec3::new(self.ankle_world.x + m.cop_anterior_mm / 1000.0, 0.0, self.ankle_world.z + m.cop_lateral_mm / 1000.0 * self.stance.sign());
+        let local = foot.inverse() * nalgebra::Point3::from(p);
+        let z = local.z * self.stance.sign();
+        local.x >= FOOT_X_RANGE_M.0 * s && local.x <= FOOT_X_RANGE_M.1 * s && z >= FOOT_Z_RANGE_M.0 * s && z <= FOOT_Z_RANGE_M.1 * s
+    }
+
+    /// Generalized force per unit tension of every muscle about every coordinate at the
+    /// current state (m): the moment arms, from the path geometry by virtual work.
+    pub fn moment_arms(&self) -> &[[f64; coord::COUNT]] {
+        &self.gen
+    }
+
+    /// Current coordinates (rad).
+    pub fn coordinates(&self) -> &[f64; coord::COUNT] {
+        &self.q
+    }
+
+    /// Generalized gravity forces (N m) at the current state, as the controller sees them.
+    pub fn generalized_gravity(&self) -> [f64; coord::COUNT] {
+        self.gravity_forces()
+    }
+
+    /// Body poses read from rapier.
+    pub fn body_poses(&self) -> [Iso; body::COUNT] {
+        self.poses()
+    }
+
+    /// Run to the configured duration.
+    pub fn run(mut self) -> RunResult {
+        let start = std::time::Instant::now();
+        let dt = self.cfg.dt_s;
+        let steps = (self.cfg.duration_s / dt).round() as usize;
+        let control_every = ((self.cfg.control_period_s / dt).round() as usize).max(1);
+        let record_every = ((self.cfg.record_interval_s / dt).round() as usize).max(1);
+        let mut series = Vec::new();
+        let mut muscles = Vec::new();
+        let mut coords = Vec::new();
+        let mut status = Status::Ok;
+        // COP averaged over 50 ms before judging balance.
+        let mut cop_window: std::collections::VecDeque<(f64, f64)> = Default::default();
+        let cop_len = ((0.05 / dt).round() as usize).max(1);
+        self.metrics(); // prime previous velocities
+        let mut taken = 0;
+        for step in 0..steps {
+            if step % control_every == 0 {
+                if let Err(e) = self.control() {
+                    status = Status::Diverged { time_s: self.time_s, what: e };
+                    break;
+                }
+            }
+            for m in 0..self.activation.len() {
+                self.activation[m] = activation_step(self.activation[m], self.excitation[m], dt);
+            }
+            self.apply();
+            self.world.step();
+            self.time_s += dt;
+            taken += 1;
+            self.read_state();
+            self.kinematics();
+            if let Some(what) = self.check_finite() {
+                status = Status::Diverged { time_s: self.time_s, what };
+                break;
+            }
+            let m = self.metrics();
+            cop_window.push_back((m.cop_anterior_mm, m.cop_lateral_mm));
+            if cop_window.len() > cop_len {
+                cop_window.pop_front();
+            }
+            if self.time_s > 0.1 && cop_window.len() == cop_len {
+                let n = cop_window.len() as f64;
+                let avg = Metrics {
+                    cop_anterior_mm: cop_window.iter().map(|c| c.0).sum::<f64>() / n,
+                    cop_lateral_mm: cop_window.iter().map(|c| c.1).sum::<f64>() / n,
+                    ..Default::default()
+                };
+                if !self.cop_inside(&avg) {
+                    status = Status::LostBalance { time_s: self.time_s };
+                }
+            }
+            if (step + 1) % record_every == 0 || status != Status::Ok {
+                series.push(m);
+                muscles.push(MuscleSample {
+                    activation: self.activation.clone(),
+                    force_n: (0..self.activation.len()).map(|i| self.tension(i)).collect(),
+                });
+                coords.push(self.q);
+            }
+            if status != Status::Ok {
+                break;
+            }
+        }
+        let wall = start.elapsed().as_secs_f64();
+        let t_end = series.last().map(|m| m.time_s).unwrap_or(0.0);
+        let from = t_end - self.cfg.steady_window_s;
+        let idx: Vec<usize> = (0..series.len()).filter(|&i| series[i].time_s > from + 1e-9).collect();
+        let steady = mean_metrics(&idx.iter().map(|&i| &series[i]).collect::<Vec<_>>());
+        let nm = self.activation.len();
+        let n = idx.len().max(1) as f64;
+        let steady_muscles = MuscleSample {
+            activation: (0..nm).map(|k| idx.iter().map(|&i| muscles[i].activation[k]).sum::<f64>() / n).collect(),
+            force_n: (0..nm).map(|k| idx.iter().map(|&i| muscles[i].force_n[k]).sum::<f64>() / n).collect(),
+        };
+        RunResult { status, series, muscles, coords, steady, steady_muscles, steps: taken, wall_time_s: wall }
+    }
+}
+
+/// Whole-body centre of mass (m) at body poses `p`.
+pub fn com_of(model: &Model, p: &[Iso; body::COUNT]) -> Vec3 {
+    let mut c = Vec3::zeros();
+    for (i, b) in model.bodies.iter().enumerate() {
+        c += (p[i] * nalgebra::Point3::from(b.com_m)).coords * b.mass_kg;
+    }
+    c / model.mass_kg()
+}
+
+fn com_of_states(model: &Model, s: &[BodyState; body::COUNT]) -> Vec3 {
+    let mut c = Vec3::zeros();
+    for (i, b) in model.bodies.iter().enumerate() {
+        c += s[i].com * b.mass_kg;
+    }
+    c / model.mass_kg()
+}
+
+fn mean_metrics(rows: &[&Metrics]) -> Metrics {
+    let n = rows.len().max(1) as f64;
+    let mut m = Metrics::default();
+    macro_rules! avg {
+        ($($f:ident),*) => { $( m.$f = rows.iter().map(|r| r.$f).sum::<f64>() / n; )* };
+    }
+    avg!(time_s, pelvic_drop_deg, pelvic_drop_cm, hip_adduction_deg, hip_internal_rotation_deg, hip_flexion_deg,
+        knee_flexion_deg, knee_fppa_deg, knee_medial_shift_mm, ankle_dorsiflexion_deg, subtalar_inversion_deg,
+        trunk_lean_deg, hip_abductor_moment_nm_per_kg, hip_abductor_capacity_nm_per_kg, hip_contact_force_bw,
+        hip_contact_angle_deg, grf_vertical_bw, cop_anterior_mm, cop_lateral_mm, lumbar_reserve_nm, swing_reserve_nm,
+        hip_abduction_shortfall_nm);
+    m
+}
