@@ -5,5 +5,7 @@
 pub mod math;
 pub mod model;
 pub mod muscle;
+pub mod output;
 pub mod qp;
+pub mod scenario;
 pub mod sim;

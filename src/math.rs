@@ -49,7 +49,10 @@ impl Spline {
     pub fn new(x: Vec<f64>, y: Vec<f64>) -> Result<Self, String> {
         let n = x.len();
         if n < 2 || y.len() != n {
-            return Err(format!("a spline needs >= 2 knots and as many values ({n} x, {} y)", y.len()));
+            return Err(format!(
+                "a spline needs >= 2 knots and as many values ({n} x, {} y)",
+                y.len()
+            ));
         }
         if x.windows(2).any(|w| w[1] <= w[0]) {
             return Err("spline knots must be strictly increasing".into());
@@ -78,7 +81,11 @@ impl Spline {
     pub fn eval(&self, t: f64) -> f64 {
         let n = self.x.len();
         if t <= self.x[0] || t >= self.x[n - 1] {
-            let (i, j) = if t <= self.x[0] { (0, 1) } else { (n - 2, n - 1) };
+            let (i, j) = if t <= self.x[0] {
+                (0, 1)
+            } else {
+                (n - 2, n - 1)
+            };
             let h = self.x[j] - self.x[i];
             let slope = (self.y[j] - self.y[i]) / h - h * (2.0 * self.m[i] + self.m[j]) / 6.0;
             let slope = if t <= self.x[0] {
@@ -86,8 +93,16 @@ impl Spline {
             } else {
                 (self.y[j] - self.y[i]) / h + h * (self.m[i] + 2.0 * self.m[j]) / 6.0
             };
-            let x0 = if t <= self.x[0] { self.x[0] } else { self.x[n - 1] };
-            let y0 = if t <= self.x[0] { self.y[0] } else { self.y[n - 1] };
+            let x0 = if t <= self.x[0] {
+                self.x[0]
+            } else {
+                self.x[n - 1]
+            };
+            let y0 = if t <= self.x[0] {
+                self.y[0]
+            } else {
+                self.y[n - 1]
+            };
             return y0 + slope * (t - x0);
         }
         let i = match self.x.partition_point(|&v| v <= t) {

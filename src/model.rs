@@ -129,7 +129,14 @@ pub fn leg_body(side: Side, b: usize) -> usize {
 
 /// OpenSim names of the coordinates, by index.
 pub fn coord_names() -> [String; coord::COUNT] {
-    let leg = ["hip_flexion", "hip_adduction", "hip_rotation", "knee_angle", "ankle_angle", "subtalar_angle"];
+    let leg = [
+        "hip_flexion",
+        "hip_adduction",
+        "hip_rotation",
+        "knee_angle",
+        "ankle_angle",
+        "subtalar_angle",
+    ];
     std::array::from_fn(|i| {
         if i < 12 {
             let side = if i < 6 { "r" } else { "l" };
@@ -203,7 +210,14 @@ impl Joint {
             JointKind::Cardan(a) => {
                 let r1 = axis_angle(&a[0], q[0]);
                 let r2 = r1 * axis_angle(&a[1], q[1]);
-                ([a[0].normalize(), r1 * a[1].normalize(), r2 * a[2].normalize()], 3)
+                (
+                    [
+                        a[0].normalize(),
+                        r1 * a[1].normalize(),
+                        r2 * a[2].normalize(),
+                    ],
+                    3,
+                )
             }
             JointKind::Revolute(a) => ([a.normalize(), Vec3::zeros(), Vec3::zeros()], 1),
         }
@@ -218,7 +232,10 @@ impl Joint {
             }
             JointKind::Revolute(a) => {
                 let n = a.normalize();
-                let (axis, angle) = r.axis_angle().map(|(ax, an)| (ax.into_inner(), an)).unwrap_or((n, 0.0));
+                let (axis, angle) = r
+                    .axis_angle()
+                    .map(|(ax, an)| (ax.into_inner(), an))
+                    .unwrap_or((n, 0.0));
                 [if axis.dot(&n) >= 0.0 { angle } else { -angle }, 0.0, 0.0]
             }
         }
@@ -390,19 +407,29 @@ fn rows(file: &'static str, text: &str) -> Result<Vec<csv::StringRecord>, ModelE
         .from_reader(text.as_bytes());
     rdr.records()
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| ModelError::Data { file, msg: e.to_string() })
+        .map_err(|e| ModelError::Data {
+            file,
+            msg: e.to_string(),
+        })
 }
 
 fn num(file: &'static str, s: &str) -> Result<f64, ModelError> {
-    s.trim()
-        .parse()
-        .map_err(|_| ModelError::Data { file, msg: format!("'{s}' is not a number") })
+    s.trim().parse().map_err(|_| ModelError::Data {
+        file,
+        msg: format!("'{s}' is not a number"),
+    })
 }
 
 fn vec3(file: &'static str, s: &str) -> Result<Vec3, ModelError> {
-    let v: Vec<f64> = s.split_whitespace().map(|t| num(file, t)).collect::<Result<_, _>>()?;
+    let v: Vec<f64> = s
+        .split_whitespace()
+        .map(|t| num(file, t))
+        .collect::<Result<_, _>>()?;
     if v.len() != 3 {
-        return Err(ModelError::Data { file, msg: format!("'{s}' is not three numbers") });
+        return Err(ModelError::Data {
+            file,
+            msg: format!("'{s}' is not three numbers"),
+        });
     }
     Ok(Vec3::new(v[0], v[1], v[2]))
 }
@@ -420,7 +447,10 @@ impl Model {
     /// Build the gait2392 model scaled to `subject`, with strength factors per muscle
     /// or group (`strength["hip_abductors"] = 0.3`). Factors multiply where a muscle is
     /// named by several keys. A key may end in `_r`/`_l` to apply to one side only.
-    pub fn gait2392(subject: Subject, strength: &BTreeMap<String, f64>) -> Result<Model, ModelError> {
+    pub fn gait2392(
+        subject: Subject,
+        strength: &BTreeMap<String, f64>,
+    ) -> Result<Model, ModelError> {
         let s = subject.height_m / GENERIC_HEIGHT_M;
         let ms = subject.mass_kg / GENERIC_MASS_KG;
         // Muscle force scales with physiological cross-section: with geometric
@@ -457,20 +487,42 @@ impl Model {
             let pa = |b: &Body, c: Vec3| {
                 let d = c - com;
                 b.inertia_kg_m2
-                    + b.mass_kg * Vec3::new(d.y * d.y + d.z * d.z, d.x * d.x + d.z * d.z, d.x * d.x + d.y * d.y)
+                    + b.mass_kg
+                        * Vec3::new(
+                            d.y * d.y + d.z * d.z,
+                            d.x * d.x + d.z * d.z,
+                            d.x * d.x + d.y * d.y,
+                        )
             };
-            Body { name: "foot".into(), mass_kg: m, com_m: com, inertia_kg_m2: pa(&calcn, calcn.com_m) + pa(&toes, c_t) }
+            Body {
+                name: "foot".into(),
+                mass_kg: m,
+                com_m: com,
+                inertia_kg_m2: pa(&calcn, calcn.com_m) + pa(&toes, c_t),
+            }
         };
         let scale_body = |b: &Body, name: &str, mirror: bool| Body {
             name: name.to_string(),
             mass_kg: b.mass_kg * ms,
-            com_m: if mirror { mirror_point(b.com_m) } else { b.com_m } * s,
+            com_m: if mirror {
+                mirror_point(b.com_m)
+            } else {
+                b.com_m
+            } * s,
             inertia_kg_m2: b.inertia_kg_m2 * (ms * s * s),
         };
-        let mut bodies = vec![scale_body(&get("torso")?, "torso", false), scale_body(&get("pelvis")?, "pelvis", false)];
+        let mut bodies = vec![
+            scale_body(&get("torso")?, "torso", false),
+            scale_body(&get("pelvis")?, "pelvis", false),
+        ];
         for side in [Side::Right, Side::Left] {
             let m = side == Side::Left;
-            for (n, b) in [("femur", get("femur")?), ("tibia", get("tibia")?), ("talus", get("talus")?), ("foot", foot.clone())] {
+            for (n, b) in [
+                ("femur", get("femur")?),
+                ("tibia", get("tibia")?),
+                ("talus", get("talus")?),
+                ("foot", foot.clone()),
+            ] {
                 bodies.push(scale_body(&b, &format!("{n}_{}", side.suffix()), m));
             }
         }
@@ -479,18 +531,39 @@ impl Model {
         let f = "gait2392_joints.csv";
         let mut jrows = BTreeMap::new();
         for r in rows(f, JOINTS_CSV)? {
-            let axes: Vec<Vec3> = r[6].split('|').map(|a| vec3(f, a)).collect::<Result<_, _>>()?;
-            jrows.insert(r[0].to_string(), (Vec3::new(num(f, &r[3])?, num(f, &r[4])?, num(f, &r[5])?), axes));
+            let axes: Vec<Vec3> = r[6]
+                .split('|')
+                .map(|a| vec3(f, a))
+                .collect::<Result<_, _>>()?;
+            jrows.insert(
+                r[0].to_string(),
+                (
+                    Vec3::new(num(f, &r[3])?, num(f, &r[4])?, num(f, &r[5])?),
+                    axes,
+                ),
+            );
         }
         let mut joints = Vec::new();
         for side in [Side::Right, Side::Left] {
             let m = side == Side::Left;
             let mp = |p: Vec3| if m { mirror_point(p) } else { p };
             let ma = |a: Vec3| if m { mirror_axis(a) } else { a };
-            let names = [("hip", body::PELVIS, body::FEMUR_R, coord::HIP_FLEXION), ("knee", body::FEMUR_R, body::TIBIA_R, coord::KNEE), ("ankle", body::TIBIA_R, body::TALUS_R, coord::ANKLE), ("subtalar", body::TALUS_R, body::FOOT_R, coord::SUBTALAR)];
+            let names = [
+                ("hip", body::PELVIS, body::FEMUR_R, coord::HIP_FLEXION),
+                ("knee", body::FEMUR_R, body::TIBIA_R, coord::KNEE),
+                ("ankle", body::TIBIA_R, body::TALUS_R, coord::ANKLE),
+                ("subtalar", body::TALUS_R, body::FOOT_R, coord::SUBTALAR),
+            ];
             for (n, parent, child, c) in names {
-                let (loc, axes) = jrows.get(n).ok_or(ModelError::Data { file: f, msg: format!("missing joint {n}") })?;
-                let parent = if parent == body::PELVIS { parent } else { leg_body(side, parent) };
+                let (loc, axes) = jrows.get(n).ok_or(ModelError::Data {
+                    file: f,
+                    msg: format!("missing joint {n}"),
+                })?;
+                let parent = if parent == body::PELVIS {
+                    parent
+                } else {
+                    leg_body(side, parent)
+                };
                 let kind = if axes.len() == 3 {
                     JointKind::Cardan([ma(axes[0]), ma(axes[1]), ma(axes[2])])
                 } else {
@@ -506,7 +579,10 @@ impl Model {
                 });
             }
         }
-        let (loc, axes) = jrows.get("back").ok_or(ModelError::Data { file: f, msg: "missing joint back".into() })?;
+        let (loc, axes) = jrows.get("back").ok_or(ModelError::Data {
+            file: f,
+            msg: "missing joint back".into(),
+        })?;
         joints.push(Joint {
             name: "back".into(),
             parent: body::PELVIS,
@@ -536,19 +612,30 @@ impl Model {
             .iter()
             .map(|n| {
                 let key = n.trim_end_matches("_r").trim_end_matches("_l");
-                lim.get(key).cloned().ok_or(ModelError::Data { file: f, msg: format!("no limit for {key}") })
+                lim.get(key).cloned().ok_or(ModelError::Data {
+                    file: f,
+                    msg: format!("no limit for {key}"),
+                })
             })
             .collect::<Result<Vec<_>, _>>()?;
 
         // Groups.
         let mut groups = BTreeMap::new();
         for r in rows("muscle_groups.csv", GROUPS_CSV)? {
-            groups.insert(r[0].to_string(), r[1].split_whitespace().map(String::from).collect::<Vec<_>>());
+            groups.insert(
+                r[0].to_string(),
+                r[1].split_whitespace()
+                    .map(String::from)
+                    .collect::<Vec<_>>(),
+            );
         }
 
         // Muscles and paths.
         let f = "gait2392_path_points.csv";
-        let mut paths: BTreeMap<String, Vec<(usize, String, String, [String; 3], String, String, String)>> = BTreeMap::new();
+        let mut paths: BTreeMap<
+            String,
+            Vec<(usize, String, String, [String; 3], String, String, String)>,
+        > = BTreeMap::new();
         for r in rows(f, POINTS_CSV)? {
             let idx = num(f, &r[1])? as usize;
             paths.entry(r[0].to_string()).or_default().push((
@@ -577,11 +664,18 @@ impl Model {
                     pennation_at_optimal_rad: num(fm, &r[4])?,
                     max_contraction_velocity_lopt_per_s: num(fm, &r[5])?,
                 };
-                let mut pts = paths.get(&base).cloned().ok_or(ModelError::Data { file: f, msg: format!("no path for {base}") })?;
+                let mut pts = paths.get(&base).cloned().ok_or(ModelError::Data {
+                    file: f,
+                    msg: format!("no path for {base}"),
+                })?;
                 pts.sort_by_key(|p| p.0);
                 let mut points = Vec::new();
                 for (_, b, kind, xyz, c, lo, hi) in pts {
-                    let (bname, offset) = if b == "toes" { ("foot", toes_origin) } else { (b.as_str(), Vec3::zeros()) };
+                    let (bname, offset) = if b == "toes" {
+                        ("foot", toes_origin)
+                    } else {
+                        (b.as_str(), Vec3::zeros())
+                    };
                     let bi = match bname {
                         "pelvis" => body::PELVIS,
                         "torso" => body::TORSO,
@@ -589,42 +683,94 @@ impl Model {
                         "tibia" => leg_body(side, body::TIBIA_R),
                         "talus" => leg_body(side, body::TALUS_R),
                         "foot" | "calcn" => leg_body(side, body::FOOT_R),
-                        o => return Err(ModelError::Data { file: f, msg: format!("unknown body {o}") }),
+                        o => {
+                            return Err(ModelError::Data {
+                                file: f,
+                                msg: format!("unknown body {o}"),
+                            })
+                        }
                     };
                     let coord_index = |c: &str| -> Result<usize, ModelError> {
                         let full = format!("{c}_{}", side.suffix());
-                        coord_names().iter().position(|n| *n == full).ok_or(ModelError::Data { file: f, msg: format!("unknown coordinate {c}") })
+                        coord_names()
+                            .iter()
+                            .position(|n| *n == full)
+                            .ok_or(ModelError::Data {
+                                file: f,
+                                msg: format!("unknown coordinate {c}"),
+                            })
                     };
                     let mp = |p: Vec3| if mirror { mirror_point(p) } else { p };
                     let point = match kind.as_str() {
                         "fixed" | "conditional" => {
-                            let p = Vec3::new(num(f, &xyz[0])?, num(f, &xyz[1])?, num(f, &xyz[2])?) + offset;
+                            let p = Vec3::new(num(f, &xyz[0])?, num(f, &xyz[1])?, num(f, &xyz[2])?)
+                                + offset;
                             let k = if kind == "fixed" {
                                 PointKind::Fixed
                             } else {
-                                PointKind::Conditional { coord: coord_index(&c)?, lo: num(f, &lo)?, hi: num(f, &hi)? }
+                                PointKind::Conditional {
+                                    coord: coord_index(&c)?,
+                                    lo: num(f, &lo)?,
+                                    hi: num(f, &hi)?,
+                                }
                             };
-                            PathPoint { body: bi, location_m: mp(p) * s, kind: k }
+                            PathPoint {
+                                body: bi,
+                                location_m: mp(p) * s,
+                                kind: k,
+                            }
                         }
                         "moving" => {
                             let mut sp = Vec::new();
                             for (k, t) in xyz.iter().enumerate() {
-                                let (xs, ys) = t.split_once(';').ok_or(ModelError::Data { file: f, msg: format!("bad spline '{t}'") })?;
-                                let xs: Vec<f64> = xs.split_whitespace().map(|v| num(f, v)).collect::<Result<_, _>>()?;
-                                let mut ys: Vec<f64> = ys.split_whitespace().map(|v| num(f, v)).collect::<Result<_, _>>()?;
+                                let (xs, ys) = t.split_once(';').ok_or(ModelError::Data {
+                                    file: f,
+                                    msg: format!("bad spline '{t}'"),
+                                })?;
+                                let xs: Vec<f64> = xs
+                                    .split_whitespace()
+                                    .map(|v| num(f, v))
+                                    .collect::<Result<_, _>>()?;
+                                let mut ys: Vec<f64> = ys
+                                    .split_whitespace()
+                                    .map(|v| num(f, v))
+                                    .collect::<Result<_, _>>()?;
                                 if mirror && k == 2 {
                                     ys.iter_mut().for_each(|y| *y = -*y);
                                 }
-                                sp.push(Spline::new(xs, ys).map_err(|msg| ModelError::Data { file: f, msg })?);
+                                sp.push(
+                                    Spline::new(xs, ys)
+                                        .map_err(|msg| ModelError::Data { file: f, msg })?,
+                                );
                             }
                             let [x, y, z]: [Spline; 3] = sp.try_into().expect("three splines");
-                            PathPoint { body: bi, location_m: Vec3::zeros(), kind: PointKind::Moving { coord: coord_index(&c)?, xyz: Box::new([x, y, z]), scale: s } }
+                            PathPoint {
+                                body: bi,
+                                location_m: Vec3::zeros(),
+                                kind: PointKind::Moving {
+                                    coord: coord_index(&c)?,
+                                    xyz: Box::new([x, y, z]),
+                                    scale: s,
+                                },
+                            }
                         }
-                        o => return Err(ModelError::Data { file: f, msg: format!("unknown point kind {o}") }),
+                        o => {
+                            return Err(ModelError::Data {
+                                file: f,
+                                msg: format!("unknown point kind {o}"),
+                            })
+                        }
                     };
                     points.push(point);
                 }
-                muscles.push(Muscle { name, base, side, params, strength, points });
+                muscles.push(Muscle {
+                    name,
+                    base,
+                    side,
+                    params,
+                    strength,
+                    points,
+                });
             }
         }
         // Every strength key must name something.
@@ -687,7 +833,12 @@ impl Model {
 
 /// Product of all strength factors that name `base` (directly, by group, by `all`),
 /// on both sides or on `side` only (keys ending `_r`/`_l`).
-fn strength_factor(strength: &BTreeMap<String, f64>, groups: &BTreeMap<String, Vec<String>>, base: &str, side: Side) -> f64 {
+fn strength_factor(
+    strength: &BTreeMap<String, f64>,
+    groups: &BTreeMap<String, Vec<String>>,
+    base: &str,
+    side: Side,
+) -> f64 {
     let mut f = 1.0;
     for (key, v) in strength {
         let (k, only) = if let Some(k) = key.strip_suffix("_r") {
@@ -700,7 +851,8 @@ fn strength_factor(strength: &BTreeMap<String, f64>, groups: &BTreeMap<String, V
         if only.is_some_and(|s| s != side) {
             continue;
         }
-        let hit = k == "all" || k == base || groups.get(k).is_some_and(|g| g.iter().any(|m| m == base));
+        let hit =
+            k == "all" || k == base || groups.get(k).is_some_and(|g| g.iter().any(|m| m == base));
         if hit {
             f *= v;
         }
@@ -718,7 +870,14 @@ mod tests {
     use super::*;
 
     fn generic() -> Model {
-        Model::gait2392(Subject { mass_kg: GENERIC_MASS_KG, height_m: GENERIC_HEIGHT_M }, &BTreeMap::new()).unwrap()
+        Model::gait2392(
+            Subject {
+                mass_kg: GENERIC_MASS_KG,
+                height_m: GENERIC_HEIGHT_M,
+            },
+            &BTreeMap::new(),
+        )
+        .unwrap()
     }
 
     #[test]
@@ -738,7 +897,12 @@ mod tests {
         let poses = m.forward_kinematics(&Iso::identity(), &q);
         let back = m.coordinates(&poses);
         for i in 0..coord::COUNT {
-            assert!((q[i] - back[i]).abs() < 1e-10, "coord {i}: {} vs {}", q[i], back[i]);
+            assert!(
+                (q[i] - back[i]).abs() < 1e-10,
+                "coord {i}: {} vs {}",
+                q[i],
+                back[i]
+            );
         }
     }
 
@@ -751,7 +915,11 @@ mod tests {
         let p = m.forward_kinematics(&Iso::identity(), &q);
         let knee_l = p[leg_body(Side::Left, body::TIBIA_R)].translation.vector;
         let knee_r = p[leg_body(Side::Right, body::TIBIA_R)].translation.vector;
-        assert!(knee_l.z > -0.0835 + 0.05, "left knee should move toward +z (medial): {}", knee_l.z);
+        assert!(
+            knee_l.z > -0.0835 + 0.05,
+            "left knee should move toward +z (medial): {}",
+            knee_l.z
+        );
         assert!(knee_r.z < 0.0835 - 0.05);
     }
 
@@ -760,25 +928,53 @@ mod tests {
         let mut s = BTreeMap::new();
         s.insert("hip_abductors".to_string(), 0.5);
         s.insert("glut_med1_r".to_string(), 0.5);
-        let m = Model::gait2392(Subject { mass_kg: GENERIC_MASS_KG, height_m: GENERIC_HEIGHT_M }, &s).unwrap();
-        let f = |n: &str| m.muscles[m.muscle_index(n).unwrap()].params.max_isometric_force_n;
+        let m = Model::gait2392(
+            Subject {
+                mass_kg: GENERIC_MASS_KG,
+                height_m: GENERIC_HEIGHT_M,
+            },
+            &s,
+        )
+        .unwrap();
+        let f = |n: &str| {
+            m.muscles[m.muscle_index(n).unwrap()]
+                .params
+                .max_isometric_force_n
+        };
         assert!((f("glut_med1_r") - 819.0 * 0.25).abs() < 1e-9);
         assert!((f("glut_med1_l") - 819.0 * 0.5).abs() < 1e-9);
         assert!((f("glut_max1_r") - 573.0).abs() < 1e-9);
         s.insert("not_a_muscle".to_string(), 1.0);
-        assert!(Model::gait2392(Subject { mass_kg: GENERIC_MASS_KG, height_m: GENERIC_HEIGHT_M }, &s).is_err());
+        assert!(Model::gait2392(
+            Subject {
+                mass_kg: GENERIC_MASS_KG,
+                height_m: GENERIC_HEIGHT_M
+            },
+            &s
+        )
+        .is_err());
     }
 }
 
 impl Model {
     /// Path of muscle `m` at body poses `poses` and coordinates `q`: world points of the
     /// active path points, with their body index.
-    pub fn path_points(&self, m: usize, poses: &[Iso; body::COUNT], q: &[f64; coord::COUNT]) -> Vec<(usize, Vec3)> {
+    pub fn path_points(
+        &self,
+        m: usize,
+        poses: &[Iso; body::COUNT],
+        q: &[f64; coord::COUNT],
+    ) -> Vec<(usize, Vec3)> {
         self.muscles[m]
             .points
             .iter()
             .filter(|p| p.active(q))
-            .map(|p| (p.body, (poses[p.body] * nalgebra::Point3::from(p.local(q))).coords))
+            .map(|p| {
+                (
+                    p.body,
+                    (poses[p.body] * nalgebra::Point3::from(p.local(q))).coords,
+                )
+            })
             .collect()
     }
 

@@ -71,7 +71,10 @@ pub fn tendon_velocity_lag_s(p: &MuscleParams, activation: f64, state: &FiberSta
     let vmax = p.max_contraction_velocity_lopt_per_s * lopt;
     let x = D[1] * state.norm_velocity.clamp(-1.0, 1.0) + D[2];
     let dfv = (D[0] * D[1] / (x * x + 1.0).sqrt()).abs();
-    let c = activation * p.max_isometric_force_n * active_force_length(state.norm_length) * dfv
+    let c = activation
+        * p.max_isometric_force_n
+        * active_force_length(state.norm_length)
+        * dfv
         * state.cos_pennation.powi(2)
         / vmax;
     let ft = (state.passive_force_n + activation * state.active_force_per_activation_n.max(0.0))
@@ -144,8 +147,7 @@ impl MuscleParams {
         let lm = (along * along + h * h).sqrt();
         let cos_a = along / lm;
         let norm_length = lm / lopt;
-        let norm_velocity =
-            vmt * cos_a / (self.max_contraction_velocity_lopt_per_s * lopt);
+        let norm_velocity = vmt * cos_a / (self.max_contraction_velocity_lopt_per_s * lopt);
         let f = self.max_isometric_force_n;
         FiberState {
             norm_length,

@@ -10,7 +10,9 @@
 //! residual instead of an infeasible problem. Solved with Clarabel (interior point).
 
 use clarabel::algebra::CscMatrix;
-use clarabel::solver::{DefaultSettingsBuilder, DefaultSolver, IPSolver, NonnegativeConeT, SolverStatus};
+use clarabel::solver::{
+    DefaultSettingsBuilder, DefaultSolver, IPSolver, NonnegativeConeT, SolverStatus,
+};
 
 /// Weight of the squared moment residual (1/(N m)^2): a 1 N m shortfall costs as much
 /// as 100 muscles at full activation, so residuals appear only when the muscles
@@ -74,7 +76,11 @@ pub fn solve(p: &Problem) -> Option<Solution> {
             }
             v *= 2.0 * RESIDUAL_WEIGHT;
             if i == j {
-                v += if j < nm { 2.0 } else { 2.0 / (RESERVE_SCALE_NM * RESERVE_SCALE_NM) };
+                v += if j < nm {
+                    2.0
+                } else {
+                    2.0 / (RESERVE_SCALE_NM * RESERVE_SCALE_NM)
+                };
             }
             if v != 0.0 {
                 rowval.push(i);
@@ -105,7 +111,11 @@ pub fn solve(p: &Problem) -> Option<Solution> {
     let mut bv = vec![-p.min_activation; 2 * nm];
     bv[nm..].fill(1.0);
     let cones = [NonnegativeConeT(2 * nm)];
-    let settings = DefaultSettingsBuilder::default().verbose(false).max_iter(100).build().ok()?;
+    let settings = DefaultSettingsBuilder::default()
+        .verbose(false)
+        .max_iter(100)
+        .build()
+        .ok()?;
     let mut solver = DefaultSolver::new(&pm, &q, &am, &bv, &cones, settings).ok()?;
     solver.solve();
     match solver.solution.status {
@@ -114,7 +124,10 @@ pub fn solve(p: &Problem) -> Option<Solution> {
     }
     let x = &solver.solution.x;
     Some(Solution {
-        activations: x[..nm].iter().map(|v| v.clamp(p.min_activation, 1.0)).collect(),
+        activations: x[..nm]
+            .iter()
+            .map(|v| v.clamp(p.min_activation, 1.0))
+            .collect(),
         reserves: x[nm..].to_vec(),
     })
 }
@@ -127,17 +140,41 @@ mod tests {
     fn shares_load_and_saturates() {
         // Two muscles of 10 N m per activation on one row.
         let a = [10.0, 10.0];
-        let s = solve(&Problem { a: &a, rows: 1, muscles: 2, reserves: &[], b: &[10.0], min_activation: 0.0 }).unwrap();
+        let s = solve(&Problem {
+            a: &a,
+            rows: 1,
+            muscles: 2,
+            reserves: &[],
+            b: &[10.0],
+            min_activation: 0.0,
+        })
+        .unwrap();
         assert!((s.activations[0] - 0.5).abs() < 1e-3 && (s.activations[1] - 0.5).abs() < 1e-3);
         // Demand beyond capacity: both saturate, the residual remains.
-        let s = solve(&Problem { a: &a, rows: 1, muscles: 2, reserves: &[], b: &[50.0], min_activation: 0.0 }).unwrap();
+        let s = solve(&Problem {
+            a: &a,
+            rows: 1,
+            muscles: 2,
+            reserves: &[],
+            b: &[50.0],
+            min_activation: 0.0,
+        })
+        .unwrap();
         assert!(s.activations.iter().all(|&x| x > 0.999));
     }
 
     #[test]
     fn reserve_only_covers_what_muscles_cannot() {
         let a = [10.0];
-        let s = solve(&Problem { a: &a, rows: 1, muscles: 1, reserves: &[0], b: &[15.0], min_activation: 0.0 }).unwrap();
+        let s = solve(&Problem {
+            a: &a,
+            rows: 1,
+            muscles: 1,
+            reserves: &[0],
+            b: &[15.0],
+            min_activation: 0.0,
+        })
+        .unwrap();
         assert!(s.activations[0] > 0.99);
         assert!((s.reserves[0] - 5.0).abs() < 0.2, "{:?}", s.reserves);
     }

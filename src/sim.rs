@@ -290,8 +290,13 @@ impl<'m> StanceSim<'m> {
         q[leg_coord(swing, coord::HIP_FLEXION)] = cfg.swing_hip_flexion_deg * d;
         q[leg_coord(swing, coord::KNEE)] = -cfg.swing_knee_flexion_deg * d;
         let foot = leg_body(stance, body::FOOT_R);
-        let foot_target = model.forward_kinematics(&Iso::identity(), &[0.0; coord::COUNT])[foot].rotation;
-        let centre_local = Vec3::new(0.5 * (FOOT_X_RANGE_M.0 + FOOT_X_RANGE_M.1) - 0.03, 0.0, stance.sign() * 0.5 * (FOOT_Z_RANGE_M.0 + FOOT_Z_RANGE_M.1)) * s;
+        let foot_target =
+            model.forward_kinematics(&Iso::identity(), &[0.0; coord::COUNT])[foot].rotation;
+        let centre_local = Vec3::new(
+            0.5 * (FOOT_X_RANGE_M.0 + FOOT_X_RANGE_M.1) - 0.03,
+            0.0,
+            stance.sign() * 0.5 * (FOOT_Z_RANGE_M.0 + FOOT_Z_RANGE_M.1),
+        ) * s;
         // Newton solve: stance hip (3), ankle, subtalar so that the foot is flat and the
         // centre of mass is above the foot centre, with the pelvis level.
         let unknowns = [
@@ -322,7 +327,10 @@ impl<'m> StanceSim<'m> {
                     jac[(i, j)] = (r1[i] - r0[i]) / 1e-7;
                 }
             }
-            let dx = jac.lu().solve(&nalgebra::SVector::<f64, 5>::from_row_slice(&r0)).ok_or("initial posture: singular Jacobian")?;
+            let dx = jac
+                .lu()
+                .solve(&nalgebra::SVector::<f64, 5>::from_row_slice(&r0))
+                .ok_or("initial posture: singular Jacobian")?;
             for (j, &u) in unknowns.iter().enumerate() {
                 q[u] -= dx[j];
             }
@@ -351,17 +359,41 @@ impl<'m> StanceSim<'m> {
                     .can_sleep(false),
             );
         }
-        let insert = |world: &mut PhysicsWorld, parent: usize, child: usize, centre: Vec3, axis: Option<Vec3>, mask: JointAxesMask| {
+        let insert = |world: &mut PhysicsWorld,
+                      parent: usize,
+                      child: usize,
+                      centre: Vec3,
+                      axis: Option<Vec3>,
+                      mask: JointAxesMask| {
             let (pp, pc) = (&poses[parent], &poses[child]);
             let q1 = match axis {
-                Some(a) => UnitQuaternion::rotation_between(&Vec3::x(), &(pp.rotation.inverse() * a)).unwrap_or_else(|| axis_angle(&Vec3::y(), std::f64::consts::PI)),
+                Some(a) => {
+                    UnitQuaternion::rotation_between(&Vec3::x(), &(pp.rotation.inverse() * a))
+                        .unwrap_or_else(|| axis_angle(&Vec3::y(), std::f64::consts::PI))
+                }
                 None => Quat::identity(),
             };
             let q2 = pc.rotation.inverse() * pp.rotation * q1;
-            let f1 = Iso::from_parts((pp.inverse() * nalgebra::Point3::from(centre)).coords.into(), q1);
-            let f2 = Iso::from_parts((pc.inverse() * nalgebra::Point3::from(centre)).coords.into(), q2);
-            let joint = GenericJointBuilder::new(mask).local_frame1(gpose(&f1)).local_frame2(gpose(&f2)).build();
-            world.multibody_joints.insert(handles[parent], handles[child], joint, true).ok_or("rapier refused a multibody joint")
+            let f1 = Iso::from_parts(
+                (pp.inverse() * nalgebra::Point3::from(centre))
+                    .coords
+                    .into(),
+                q1,
+            );
+            let f2 = Iso::from_parts(
+                (pc.inverse() * nalgebra::Point3::from(centre))
+                    .coords
+                    .into(),
+                q2,
+            );
+            let joint = GenericJointBuilder::new(mask)
+                .local_frame1(gpose(&f1))
+                .local_frame2(gpose(&f2))
+                .build();
+            world
+                .multibody_joints
+                .insert(handles[parent], handles[child], joint, true)
+                .ok_or("rapier refused a multibody joint")
         };
         // Ground -> stance foot (fixed).
         {
@@ -370,24 +402,53 @@ impl<'m> StanceSim<'m> {
                 .local_frame1(gpose(pf))
                 .local_frame2(Pose::IDENTITY)
                 .build();
-            world.multibody_joints.insert(ground, handles[foot], joint, true).ok_or("rapier refused the foot joint")?;
+            world
+                .multibody_joints
+                .insert(ground, handles[foot], joint, true)
+                .ok_or("rapier refused the foot joint")?;
         }
-        let centre = |j: &crate::model::Joint| poses[j.parent] * nalgebra::Point3::from(j.location_in_parent_m);
+        let centre = |j: &crate::model::Joint| {
+            poses[j.parent] * nalgebra::Point3::from(j.location_in_parent_m)
+        };
         let axis_w = |j: &crate::model::Joint| match &j.kind {
             crate::model::JointKind::Revolute(a) => Some(poses[j.parent].rotation * a.normalize()),
             _ => None,
         };
-        let jidx = |name: String| model.joints.iter().position(|j| j.name == name).expect("joint");
+        let jidx = |name: String| {
+            model
+                .joints
+                .iter()
+                .position(|j| j.name == name)
+                .expect("joint")
+        };
         let st = stance.suffix();
         let sw = swing.suffix();
         // Stance chain, inverted: physical parent is the anatomical child.
         for n in ["subtalar", "ankle", "knee", "hip"] {
             let j = &model.joints[jidx(format!("{n}_{st}"))];
-            let mask = if axis_w(j).is_some() { JointAxesMask::LOCKED_REVOLUTE_AXES } else { JointAxesMask::LOCKED_SPHERICAL_AXES };
-            insert(&mut world, j.child, j.parent, centre(j).coords, axis_w(j), mask)?;
+            let mask = if axis_w(j).is_some() {
+                JointAxesMask::LOCKED_REVOLUTE_AXES
+            } else {
+                JointAxesMask::LOCKED_SPHERICAL_AXES
+            };
+            insert(
+                &mut world,
+                j.child,
+                j.parent,
+                centre(j).coords,
+                axis_w(j),
+                mask,
+            )?;
         }
         let j = &model.joints[jidx("back".into())];
-        insert(&mut world, j.parent, j.child, centre(j).coords, None, JointAxesMask::LOCKED_SPHERICAL_AXES)?;
+        insert(
+            &mut world,
+            j.parent,
+            j.child,
+            centre(j).coords,
+            None,
+            JointAxesMask::LOCKED_SPHERICAL_AXES,
+        )?;
         for n in ["hip", "knee", "ankle", "subtalar"] {
             let j = &model.joints[jidx(format!("{n}_{sw}"))];
             let mask = if n == "subtalar" {
@@ -397,16 +458,35 @@ impl<'m> StanceSim<'m> {
             } else {
                 JointAxesMask::LOCKED_SPHERICAL_AXES
             };
-            insert(&mut world, j.parent, j.child, centre(j).coords, axis_w(j), mask)?;
+            insert(
+                &mut world,
+                j.parent,
+                j.child,
+                centre(j).coords,
+                axis_w(j),
+                mask,
+            )?;
         }
-        let link = world.multibody_joints.rigid_body_link(handles[foot]).ok_or("no multibody")?;
+        let link = world
+            .multibody_joints
+            .rigid_body_link(handles[foot])
+            .ok_or("no multibody")?;
         let mb = link.multibody;
         let mut links = [0usize; body::COUNT];
         for i in 0..body::COUNT {
-            links[i] = world.multibody_joints.rigid_body_link(handles[i]).ok_or("body not in multibody")?.id;
+            links[i] = world
+                .multibody_joints
+                .rigid_body_link(handles[i])
+                .ok_or("body not in multibody")?
+                .id;
         }
         // rapier adds 0.1 N m s/rad of damping to every DOF: remove it (RAPIER_NOTES.md).
-        world.multibody_joints.get_multibody_mut(mb).ok_or("no multibody")?.damping_mut().fill(0.0);
+        world
+            .multibody_joints
+            .get_multibody_mut(mb)
+            .ok_or("no multibody")?
+            .damping_mut()
+            .fill(0.0);
         // One zero-length step so that mass properties and COMs are set before forces are applied.
         world.integration_parameters.dt = 0.0;
         world.step();
@@ -457,7 +537,12 @@ impl<'m> StanceSim<'m> {
             shortfall_nm: 0.0,
             time_s: 0.0,
             targets: q,
-            bs: [BodyState { pose: Iso::identity(), com: Vec3::zeros(), vcom: Vec3::zeros(), omega: Vec3::zeros() }; body::COUNT],
+            bs: [BodyState {
+                pose: Iso::identity(),
+                com: Vec3::zeros(),
+                vcom: Vec3::zeros(),
+                omega: Vec3::zeros(),
+            }; body::COUNT],
             q: [0.0; coord::COUNT],
             qd: [0.0; coord::COUNT],
             frames: vec![JointFrame::default(); model.joints.len()],
@@ -474,7 +559,11 @@ impl<'m> StanceSim<'m> {
     }
 
     fn read_state(&mut self) {
-        let mb = self.world.multibody_joints.get_multibody(self.mb).expect("multibody");
+        let mb = self
+            .world
+            .multibody_joints
+            .get_multibody(self.mb)
+            .expect("multibody");
         let qd = mb.generalized_velocity();
         for i in 0..body::COUNT {
             let rb = &self.world.bodies[self.handles[i]];
@@ -482,7 +571,12 @@ impl<'m> StanceSim<'m> {
             let pose = Iso::from_parts(v3(p.translation).into(), nq(&p.rotation));
             let jv = mb.body_jacobian(self.links[i]) * qd;
             let com = pose * nalgebra::Point3::from(self.model.bodies[i].com_m);
-            self.bs[i] = BodyState { pose, com: com.coords, vcom: Vec3::new(jv[0], jv[1], jv[2]), omega: Vec3::new(jv[3], jv[4], jv[5]) };
+            self.bs[i] = BodyState {
+                pose,
+                com: com.coords,
+                vcom: Vec3::new(jv[0], jv[1], jv[2]),
+                omega: Vec3::new(jv[3], jv[4], jv[5]),
+            };
         }
     }
 
@@ -540,7 +634,11 @@ impl<'m> StanceSim<'m> {
                         continue;
                     }
                     // Unit tension pulls p0 toward p1 (+u) and p1 toward p0 (-u).
-                    let m_child = if side[b0] { (p0 - f.centre).cross(&u) } else { (p1 - f.centre).cross(&(-u)) };
+                    let m_child = if side[b0] {
+                        (p0 - f.centre).cross(&u)
+                    } else {
+                        (p1 - f.centre).cross(&(-u))
+                    };
                     let c0 = self.model.joints[ji].first_coord;
                     for a in 0..f.n {
                         g[c0 + a] += f.axes[a].dot(&m_child);
@@ -548,8 +646,16 @@ impl<'m> StanceSim<'m> {
                 }
             }
             // Tendon-compliance lag of the fibre velocity (see muscle::tendon_velocity_lag_s).
-            let tau = crate::muscle::tendon_velocity_lag_s(&m.params, self.activation[mi], &self.fiber[mi]);
-            let keep = if tau > 0.0 { (-self.cfg.dt_s / tau).exp() } else { 0.0 };
+            let tau = crate::muscle::tendon_velocity_lag_s(
+                &m.params,
+                self.activation[mi],
+                &self.fiber[mi],
+            );
+            let keep = if tau > 0.0 {
+                (-self.cfg.dt_s / tau).exp()
+            } else {
+                0.0
+            };
             self.fiber_velocity[mi] = vel + (self.fiber_velocity[mi] - vel) * keep;
             self.fiber[mi] = m.params.fiber_state(len, self.fiber_velocity[mi]);
         }
@@ -620,7 +726,8 @@ impl<'m> StanceSim<'m> {
         // Lumbar: trunk upright, or leaning toward the stance side when compensating.
         if self.cfg.compensation {
             let drop = self.drop_rad().max(0.0);
-            self.trunk_lean_target_rad = (self.cfg.compensation_gain * drop).min(self.cfg.compensation_max_lean_deg * d);
+            self.trunk_lean_target_rad =
+                (self.cfg.compensation_gain * drop).min(self.cfg.compensation_max_lean_deg * d);
         }
         // Lean toward the stance side: rotation about +x tilts +y toward +z (right).
         let lean = axis_angle(&Vec3::x(), self.trunk_lean_target_rad * stance.sign());
@@ -636,8 +743,20 @@ impl<'m> StanceSim<'m> {
             let s2 = model.length_scale * model.length_scale;
             let i = match coord_i % coord::PER_LEG {
                 _ if coord_i >= 12 => 0.35 * mass * 0.3 * 0.3,
-                c if c <= coord::HIP_ROTATION => if coord_i / coord::PER_LEG == (stance == Side::Left) as usize { 0.6 * mass * 0.35 * 0.35 } else { 0.13 * mass * 0.25 * 0.25 },
-                coord::KNEE => if coord_i / coord::PER_LEG == (stance == Side::Left) as usize { 0.75 * mass * 0.45 * 0.45 } else { 0.06 * mass * 0.2 * 0.2 },
+                c if c <= coord::HIP_ROTATION => {
+                    if coord_i / coord::PER_LEG == (stance == Side::Left) as usize {
+                        0.6 * mass * 0.35 * 0.35
+                    } else {
+                        0.13 * mass * 0.25 * 0.25
+                    }
+                }
+                coord::KNEE => {
+                    if coord_i / coord::PER_LEG == (stance == Side::Left) as usize {
+                        0.75 * mass * 0.45 * 0.45
+                    } else {
+                        0.06 * mass * 0.2 * 0.2
+                    }
+                }
                 _ => 0.02 * mass * 0.1 * 0.1,
             };
             i * s2
@@ -654,7 +773,10 @@ impl<'m> StanceSim<'m> {
         // Stance ankle and subtalar: balance. A centre-of-mass PD in the horizontal plane,
         // mapped to the two joints through the COM Jacobian; joint-level damping only.
         let com = com_of_states(model, &self.bs);
-        let vcom: Vec3 = (0..body::COUNT).map(|b| self.bs[b].vcom * model.bodies[b].mass_kg).sum::<Vec3>() / mass;
+        let vcom: Vec3 = (0..body::COUNT)
+            .map(|b| self.bs[b].vcom * model.bodies[b].mass_kg)
+            .sum::<Vec3>()
+            / mass;
         let wb = self.cfg.balance_frequency_rad_s;
         let mut f = (self.foot_centre_world - com) * (mass * wb * wb) - vcom * (2.0 * mass * wb);
         f.y = 0.0;
@@ -678,7 +800,9 @@ impl<'m> StanceSim<'m> {
         }
         self.targets = targets;
         // Static optimisation.
-        let rows: Vec<usize> = (0..coord::COUNT).filter(|&i| i != self.locked_coord).collect();
+        let rows: Vec<usize> = (0..coord::COUNT)
+            .filter(|&i| i != self.locked_coord)
+            .collect();
         let nm = model.muscles.len();
         let mut a = vec![0.0; rows.len() * nm];
         let mut b = vec![0.0; rows.len()];
@@ -691,10 +815,26 @@ impl<'m> StanceSim<'m> {
             b[r] = desired[k] - passive - tau_lim[k];
         }
         let reserve_coords: Vec<usize> = (0..coord::COUNT)
-            .filter(|&i| i >= coord::LUMBAR_EXTENSION || (i / coord::PER_LEG == (swing == Side::Left) as usize && i < 12 && i != self.locked_coord))
+            .filter(|&i| {
+                i >= coord::LUMBAR_EXTENSION
+                    || (i / coord::PER_LEG == (swing == Side::Left) as usize
+                        && i < 12
+                        && i != self.locked_coord)
+            })
             .collect();
-        let reserve_rows: Vec<usize> = reserve_coords.iter().map(|c| rows.iter().position(|r| r == c).expect("row")).collect();
-        let sol = qp::solve(&qp::Problem { a: &a, rows: rows.len(), muscles: nm, reserves: &reserve_rows, b: &b, min_activation: crate::muscle::MIN_ACTIVATION }).ok_or("static optimisation failed")?;
+        let reserve_rows: Vec<usize> = reserve_coords
+            .iter()
+            .map(|c| rows.iter().position(|r| r == c).expect("row"))
+            .collect();
+        let sol = qp::solve(&qp::Problem {
+            a: &a,
+            rows: rows.len(),
+            muscles: nm,
+            reserves: &reserve_rows,
+            b: &b,
+            min_activation: crate::muscle::MIN_ACTIVATION,
+        })
+        .ok_or("static optimisation failed")?;
         self.excitation.copy_from_slice(&sol.activations);
         self.reserve_torque = [0.0; coord::COUNT];
         for (i, &c) in reserve_coords.iter().enumerate() {
@@ -710,12 +850,17 @@ impl<'m> StanceSim<'m> {
 
     fn find_joint(&self, name: &str, side: Side) -> usize {
         let full = format!("{name}_{}", side.suffix());
-        self.model.joints.iter().position(|j| j.name == full).expect("joint")
+        self.model
+            .joints
+            .iter()
+            .position(|j| j.name == full)
+            .expect("joint")
     }
 
     /// Muscle tension (N) of muscle `m` at the current activation.
     fn tension(&self, m: usize) -> f64 {
-        self.activation[m] * self.fiber[m].active_force_per_activation_n + self.fiber[m].passive_force_n
+        self.activation[m] * self.fiber[m].active_force_per_activation_n
+            + self.fiber[m].passive_force_n
     }
 
     fn apply(&mut self) {
@@ -726,7 +871,8 @@ impl<'m> StanceSim<'m> {
             bodies[h].reset_torques(false);
         }
         for m in 0..self.model.muscles.len() {
-            let t = self.activation[m] * self.fiber[m].active_force_per_activation_n + self.fiber[m].passive_force_n;
+            let t = self.activation[m] * self.fiber[m].active_force_per_activation_n
+                + self.fiber[m].passive_force_n;
             let pts = &self.points[m];
             for k in 0..pts.len() - 1 {
                 let (b0, p0) = pts[k];
@@ -742,12 +888,17 @@ impl<'m> StanceSim<'m> {
         for (ji, j) in self.model.joints.iter().enumerate() {
             let f = self.frames[ji];
             let c0 = j.first_coord;
-            let tau: Vec<f64> = (0..f.n).map(|a| lim[c0 + a] + self.reserve_torque[c0 + a]).collect();
+            let tau: Vec<f64> = (0..f.n)
+                .map(|a| lim[c0 + a] + self.reserve_torque[c0 + a])
+                .collect();
             let t = if f.n == 1 {
                 f.axes[0] * tau[0]
             } else {
                 let e = Matrix3::from_columns(&f.axes);
-                e.transpose().lu().solve(&Vec3::new(tau[0], tau[1], tau[2])).unwrap_or_default()
+                e.transpose()
+                    .lu()
+                    .solve(&Vec3::new(tau[0], tau[1], tau[2]))
+                    .unwrap_or_default()
             };
             bodies[self.handles[j.child]].add_torque(gv(&t), false);
             bodies[self.handles[j.parent]].add_torque(gv(&(-t)), false);
@@ -756,9 +907,17 @@ impl<'m> StanceSim<'m> {
 
     fn check_finite(&self) -> Option<String> {
         for (i, b) in self.bs.iter().enumerate() {
-            let ok = b.com.iter().chain(b.vcom.iter()).chain(b.omega.iter()).all(|v| v.is_finite());
+            let ok = b
+                .com
+                .iter()
+                .chain(b.vcom.iter())
+                .chain(b.omega.iter())
+                .all(|v| v.is_finite());
             if !ok || b.vcom.norm() > 50.0 || b.omega.norm() > 200.0 {
-                return Some(format!("body {} (position or velocity not finite or runaway)", self.model.bodies[i].name));
+                return Some(format!(
+                    "body {} (position or velocity not finite or runaway)",
+                    self.model.bodies[i].name
+                ));
             }
         }
         for (m, f) in self.fiber.iter().enumerate() {
@@ -834,7 +993,11 @@ impl<'m> StanceSim<'m> {
             }
         }
         let on_femur = -f_s;
-        let rf = self.bs[leg_body(stance, body::FEMUR_R)].pose.rotation.inverse() * on_femur;
+        let rf = self.bs[leg_body(stance, body::FEMUR_R)]
+            .pose
+            .rotation
+            .inverse()
+            * on_femur;
         let hcf_angle = (-rf.z * sgn).atan2(-rf.y) * r2d;
         // Ground reaction and centre of pressure (whole body, linear and angular momentum rates).
         let mut grf = Vec3::zeros();
@@ -853,13 +1016,21 @@ impl<'m> StanceSim<'m> {
         for b in 0..body::COUNT {
             self.prev_vcom[b] = self.bs[b].vcom;
         }
-        let (cop_x, cop_z) = if grf.y > 1e-6 { (mo.z / grf.y, -mo.x / grf.y) } else { (0.0, 0.0) };
+        let (cop_x, cop_z) = if grf.y > 1e-6 {
+            (mo.z / grf.y, -mo.x / grf.y)
+        } else {
+            (0.0, 0.0)
+        };
         let swing_res: f64 = (0..12)
             .filter(|&i| i / coord::PER_LEG != (stance == Side::Left) as usize)
             .map(|i| self.reserve_torque[i].powi(2))
             .sum::<f64>()
             .sqrt();
-        let lumbar_res = self.reserve_torque[12..].iter().map(|v| v * v).sum::<f64>().sqrt();
+        let lumbar_res = self.reserve_torque[12..]
+            .iter()
+            .map(|v| v * v)
+            .sum::<f64>()
+            .sqrt();
         let drop = self.drop_rad();
         let a = model.asis_r_m;
         let p = &self.bs[body::PELVIS].pose;
@@ -895,10 +1066,17 @@ impl<'m> StanceSim<'m> {
     fn cop_inside(&self, m: &Metrics) -> bool {
         let s = self.model.length_scale;
         let foot = &self.bs[leg_body(self.stance, body::FOOT_R)].pose;
-        let p = Vec3::new(self.ankle_world.x + m.cop_anterior_mm / 1000.0, 0.0, self.ankle_world.z + m.cop_lateral_mm / 1000.0 * self.stance.sign());
+        let p = Vec3::new(
+            self.ankle_world.x + m.cop_anterior_mm / 1000.0,
+            0.0,
+            self.ankle_world.z + m.cop_lateral_mm / 1000.0 * self.stance.sign(),
+        );
         let local = foot.inverse() * nalgebra::Point3::from(p);
         let z = local.z * self.stance.sign();
-        local.x >= FOOT_X_RANGE_M.0 * s && local.x <= FOOT_X_RANGE_M.1 * s && z >= FOOT_Z_RANGE_M.0 * s && z <= FOOT_Z_RANGE_M.1 * s
+        local.x >= FOOT_X_RANGE_M.0 * s
+            && local.x <= FOOT_X_RANGE_M.1 * s
+            && z >= FOOT_Z_RANGE_M.0 * s
+            && z <= FOOT_Z_RANGE_M.1 * s
     }
 
     /// Generalized force per unit tension of every muscle about every coordinate at the
@@ -941,7 +1119,10 @@ impl<'m> StanceSim<'m> {
         for step in 0..steps {
             if step % control_every == 0 {
                 if let Err(e) = self.control() {
-                    status = Status::Diverged { time_s: self.time_s, what: e };
+                    status = Status::Diverged {
+                        time_s: self.time_s,
+                        what: e,
+                    };
                     break;
                 }
             }
@@ -955,7 +1136,10 @@ impl<'m> StanceSim<'m> {
             self.read_state();
             self.kinematics();
             if let Some(what) = self.check_finite() {
-                status = Status::Diverged { time_s: self.time_s, what };
+                status = Status::Diverged {
+                    time_s: self.time_s,
+                    what,
+                };
                 break;
             }
             let m = self.metrics();
@@ -971,14 +1155,18 @@ impl<'m> StanceSim<'m> {
                     ..Default::default()
                 };
                 if !self.cop_inside(&avg) {
-                    status = Status::LostBalance { time_s: self.time_s };
+                    status = Status::LostBalance {
+                        time_s: self.time_s,
+                    };
                 }
             }
             if (step + 1) % record_every == 0 || status != Status::Ok {
                 series.push(m);
                 muscles.push(MuscleSample {
                     activation: self.activation.clone(),
-                    force_n: (0..self.activation.len()).map(|i| self.tension(i)).collect(),
+                    force_n: (0..self.activation.len())
+                        .map(|i| self.tension(i))
+                        .collect(),
                 });
                 coords.push(self.q);
             }
@@ -989,15 +1177,30 @@ impl<'m> StanceSim<'m> {
         let wall = start.elapsed().as_secs_f64();
         let t_end = series.last().map(|m| m.time_s).unwrap_or(0.0);
         let from = t_end - self.cfg.steady_window_s;
-        let idx: Vec<usize> = (0..series.len()).filter(|&i| series[i].time_s > from + 1e-9).collect();
+        let idx: Vec<usize> = (0..series.len())
+            .filter(|&i| series[i].time_s > from + 1e-9)
+            .collect();
         let steady = mean_metrics(&idx.iter().map(|&i| &series[i]).collect::<Vec<_>>());
         let nm = self.activation.len();
         let n = idx.len().max(1) as f64;
         let steady_muscles = MuscleSample {
-            activation: (0..nm).map(|k| idx.iter().map(|&i| muscles[i].activation[k]).sum::<f64>() / n).collect(),
-            force_n: (0..nm).map(|k| idx.iter().map(|&i| muscles[i].force_n[k]).sum::<f64>() / n).collect(),
+            activation: (0..nm)
+                .map(|k| idx.iter().map(|&i| muscles[i].activation[k]).sum::<f64>() / n)
+                .collect(),
+            force_n: (0..nm)
+                .map(|k| idx.iter().map(|&i| muscles[i].force_n[k]).sum::<f64>() / n)
+                .collect(),
         };
-        RunResult { status, series, muscles, coords, steady, steady_muscles, steps: taken, wall_time_s: wall }
+        RunResult {
+            status,
+            series,
+            muscles,
+            coords,
+            steady,
+            steady_muscles,
+            steps: taken,
+            wall_time_s: wall,
+        }
     }
 }
 
@@ -1024,10 +1227,29 @@ fn mean_metrics(rows: &[&Metrics]) -> Metrics {
     macro_rules! avg {
         ($($f:ident),*) => { $( m.$f = rows.iter().map(|r| r.$f).sum::<f64>() / n; )* };
     }
-    avg!(time_s, pelvic_drop_deg, pelvic_drop_cm, hip_adduction_deg, hip_internal_rotation_deg, hip_flexion_deg,
-        knee_flexion_deg, knee_fppa_deg, knee_medial_shift_mm, ankle_dorsiflexion_deg, subtalar_inversion_deg,
-        trunk_lean_deg, hip_abductor_moment_nm_per_kg, hip_abductor_capacity_nm_per_kg, hip_contact_force_bw,
-        hip_contact_angle_deg, grf_vertical_bw, cop_anterior_mm, cop_lateral_mm, lumbar_reserve_nm, swing_reserve_nm,
-        hip_abduction_shortfall_nm);
+    avg!(
+        time_s,
+        pelvic_drop_deg,
+        pelvic_drop_cm,
+        hip_adduction_deg,
+        hip_internal_rotation_deg,
+        hip_flexion_deg,
+        knee_flexion_deg,
+        knee_fppa_deg,
+        knee_medial_shift_mm,
+        ankle_dorsiflexion_deg,
+        subtalar_inversion_deg,
+        trunk_lean_deg,
+        hip_abductor_moment_nm_per_kg,
+        hip_abductor_capacity_nm_per_kg,
+        hip_contact_force_bw,
+        hip_contact_angle_deg,
+        grf_vertical_bw,
+        cop_anterior_mm,
+        cop_lateral_mm,
+        lumbar_reserve_nm,
+        swing_reserve_nm,
+        hip_abduction_shortfall_nm
+    );
     m
 }
