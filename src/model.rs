@@ -865,6 +865,47 @@ pub fn cardan(a: [f64; 3]) -> Quat {
     from_cardan_zxy(a)
 }
 
+impl Model {
+    /// Path of muscle `m` at body poses `poses` and coordinates `q`: world points of the
+    /// active path points, with their body index.
+    pub fn path_points(
+        &self,
+        m: usize,
+        poses: &[Iso; body::COUNT],
+        q: &[f64; coord::COUNT],
+    ) -> Vec<(usize, Vec3)> {
+        self.muscles[m]
+            .points
+            .iter()
+            .filter(|p| p.active(q))
+            .map(|p| {
+                (
+                    p.body,
+                    (poses[p.body] * nalgebra::Point3::from(p.local(q))).coords,
+                )
+            })
+            .collect()
+    }
+
+    /// Musculotendon length of muscle `m` (m) at coordinates `q` (the pelvis pose does not matter).
+    pub fn path_length(&self, m: usize, q: &[f64; coord::COUNT]) -> f64 {
+        let poses = self.forward_kinematics(&Iso::identity(), q);
+        let pts = self.path_points(m, &poses, q);
+        pts.windows(2).map(|w| (w[1].1 - w[0].1).norm()).sum()
+    }
+
+    /// Moment arm of muscle `m` about coordinate `k` (m): `-dL/dq`, by central differences
+    /// of the path length (step 1e-6 rad).
+    pub fn moment_arm(&self, m: usize, k: usize, q: &[f64; coord::COUNT]) -> f64 {
+        let h = 1e-6;
+        let mut qp = *q;
+        let mut qm = *q;
+        qp[k] += h;
+        qm[k] -= h;
+        -(self.path_length(m, &qp) - self.path_length(m, &qm)) / (2.0 * h)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -953,46 +994,5 @@ mod tests {
             &s
         )
         .is_err());
-    }
-}
-
-impl Model {
-    /// Path of muscle `m` at body poses `poses` and coordinates `q`: world points of the
-    /// active path points, with their body index.
-    pub fn path_points(
-        &self,
-        m: usize,
-        poses: &[Iso; body::COUNT],
-        q: &[f64; coord::COUNT],
-    ) -> Vec<(usize, Vec3)> {
-        self.muscles[m]
-            .points
-            .iter()
-            .filter(|p| p.active(q))
-            .map(|p| {
-                (
-                    p.body,
-                    (poses[p.body] * nalgebra::Point3::from(p.local(q))).coords,
-                )
-            })
-            .collect()
-    }
-
-    /// Musculotendon length of muscle `m` (m) at coordinates `q` (the pelvis pose does not matter).
-    pub fn path_length(&self, m: usize, q: &[f64; coord::COUNT]) -> f64 {
-        let poses = self.forward_kinematics(&Iso::identity(), q);
-        let pts = self.path_points(m, &poses, q);
-        pts.windows(2).map(|w| (w[1].1 - w[0].1).norm()).sum()
-    }
-
-    /// Moment arm of muscle `m` about coordinate `k` (m): `-dL/dq`, by central differences
-    /// of the path length (step 1e-6 rad).
-    pub fn moment_arm(&self, m: usize, k: usize, q: &[f64; coord::COUNT]) -> f64 {
-        let h = 1e-6;
-        let mut qp = *q;
-        let mut qm = *q;
-        qp[k] += h;
-        qm[k] -= h;
-        -(self.path_length(m, &qp) - self.path_length(m, &qm)) / (2.0 * h)
     }
 }

@@ -27,7 +27,8 @@ const K_PE: f64 = 4.0;
 const E0: f64 = 0.6;
 /// Minimum normalised fibre length where the passive curve is zero (OpenSim).
 const L_MIN: f64 = 0.2;
-/// Force-velocity constants d1..d4.
+/// Force-velocity constants d1..d4 (d1 = -0.318 is the paper's fit, not 1/pi).
+#[allow(clippy::approx_constant)]
 const D: [f64; 4] = [-0.318, -8.149, -0.374, 0.886];
 
 /// Active force-length multiplier at normalised fibre length `l` (fibre / optimal).
