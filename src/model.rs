@@ -825,6 +825,75 @@ impl Model {
         q
     }
 
+    /// Names of the landmarks returned by [`Model::landmarks`], in order.
+    pub const LANDMARK_NAMES: [&'static str; 14] = [
+        "neck",
+        "asis_r",
+        "asis_l",
+        "hip_r",
+        "hip_l",
+        "knee_r",
+        "knee_l",
+        "ankle_r",
+        "ankle_l",
+        "toe_r",
+        "toe_l",
+        "com",
+        "glut_med_origin",
+        "glut_med_insertion",
+    ];
+
+    /// Anatomical landmarks in the world frame (m) at body poses `poses` and coordinates
+    /// `q`, for figures drawn from recorded outputs: the joint centres; the ASIS; `neck`,
+    /// a point 0.50 m (scaled) above the lumbar joint on the trunk's long axis, roughly C7
+    /// (gait2392 has no head or shoulder segment); `toe`, the gait2392 MTP joint centre;
+    /// the whole-body centre of mass; and the first and last path points of the middle
+    /// gluteus medius compartment (`glut_med2`) on the `stance` side.
+    pub fn landmarks(
+        &self,
+        poses: &[Iso; body::COUNT],
+        q: &[f64; coord::COUNT],
+        stance: Side,
+    ) -> [Vec3; 14] {
+        let s = self.length_scale;
+        let at = |b: usize, p: Vec3| (poses[b] * nalgebra::Point3::from(p)).coords;
+        let joint = |name: &str| {
+            let j = self
+                .joints
+                .iter()
+                .find(|j| j.name == name)
+                .expect("gait2392 joint");
+            at(j.parent, j.location_in_parent_m)
+        };
+        let a = self.asis_r_m;
+        let mtp = Vec3::new(0.1788, -0.002, 0.00108) * s;
+        let mut com = Vec3::zeros();
+        for (i, b) in self.bodies.iter().enumerate() {
+            com += b.mass_kg * at(i, b.com_m);
+        }
+        com /= self.mass_kg();
+        let gm = self
+            .muscle_index(&format!("glut_med2_{}", stance.suffix()))
+            .expect("glut_med2");
+        let path = self.path_points(gm, poses, q);
+        [
+            at(body::TORSO, Vec3::new(0.0, 0.50 * s, 0.0)),
+            at(body::PELVIS, a),
+            at(body::PELVIS, mirror_point(a)),
+            joint("hip_r"),
+            joint("hip_l"),
+            joint("knee_r"),
+            joint("knee_l"),
+            joint("ankle_r"),
+            joint("ankle_l"),
+            at(body::FOOT_R, mtp),
+            at(leg_body(Side::Left, body::FOOT_R), mirror_point(mtp)),
+            com,
+            path[0].1,
+            path[path.len() - 1].1,
+        ]
+    }
+
     /// Muscle index by full name.
     pub fn muscle_index(&self, name: &str) -> Option<usize> {
         self.muscles.iter().position(|m| m.name == name)

@@ -109,6 +109,11 @@ pub fn timeseries_csv(model: &Model, r: &RunResult) -> String {
         s.push(',');
         s.push_str(c);
     }
+    for l in Model::LANDMARK_NAMES {
+        for c in ["x", "y", "z"] {
+            s.push_str(&format!(",lm_{l}_{c}_m"));
+        }
+    }
     for m in &model.muscles {
         s.push_str(&format!(",activation_{}", m.name));
     }
@@ -121,6 +126,13 @@ pub fn timeseries_csv(model: &Model, r: &RunResult) -> String {
         for (_, f) in metric_columns() {
             s.push(',');
             s.push_str(&fmt(f(row)));
+        }
+        let lm = model.landmarks(&r.poses[i], &r.coords[i], r.stance_side);
+        for p in lm {
+            for v in [p.x, p.y, p.z] {
+                s.push(',');
+                s.push_str(&fmt(v));
+            }
         }
         for v in r.muscles[i]
             .activation

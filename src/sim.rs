@@ -178,12 +178,16 @@ pub struct MuscleSample {
 pub struct RunResult {
     /// How it ended.
     pub status: Status,
+    /// Stance side of the run.
+    pub stance_side: Side,
     /// Recorded time series.
     pub series: Vec<Metrics>,
     /// Muscle samples, aligned with `series`.
     pub muscles: Vec<MuscleSample>,
     /// Coordinates (rad) at each recorded row, aligned with `series` (OpenSim names: [`crate::model::coord_names`]).
     pub coords: Vec<[f64; coord::COUNT]>,
+    /// Body poses (body -> world) at each recorded row, aligned with `series`.
+    pub poses: Vec<[Iso; body::COUNT]>,
     /// Steady-state metrics: means over the final window.
     pub steady: Metrics,
     /// Steady-state muscle activations and forces.
@@ -1110,6 +1114,7 @@ impl<'m> StanceSim<'m> {
         let mut series = Vec::new();
         let mut muscles = Vec::new();
         let mut coords = Vec::new();
+        let mut poses = Vec::new();
         let mut status = Status::Ok;
         // COP averaged over 50 ms before judging balance.
         let mut cop_window: std::collections::VecDeque<(f64, f64)> = Default::default();
@@ -1169,6 +1174,7 @@ impl<'m> StanceSim<'m> {
                         .collect(),
                 });
                 coords.push(self.q);
+                poses.push(self.poses());
             }
             if status != Status::Ok {
                 break;
@@ -1193,9 +1199,11 @@ impl<'m> StanceSim<'m> {
         };
         RunResult {
             status,
+            stance_side: self.stance,
             series,
             muscles,
             coords,
+            poses,
             steady,
             steady_muscles,
             steps: taken,
