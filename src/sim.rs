@@ -1104,6 +1104,47 @@ impl<'m> StanceSim<'m> {
         self.poses()
     }
 
+    /// Step the skeleton alone for `steps` steps: no muscle, limit or reserve forces,
+    /// no controller (rapier's default joint damping is already zeroed). For checking
+    /// the multibody dynamics: a passive swing should conserve [`StanceSim::mechanical_energy_j`].
+    pub fn step_passive(&mut self, steps: usize) {
+        for _ in 0..steps {
+            for h in self.handles {
+                let b = &mut self.world.bodies[h];
+                b.reset_forces(false);
+                b.reset_torques(false);
+            }
+            self.world.step();
+            self.time_s += self.cfg.dt_s;
+            self.read_state();
+        }
+    }
+
+    /// Kinetic plus gravitational potential energy of all bodies (J), from the simulated
+    /// body states (height measured from the ground, y = 0).
+    pub fn mechanical_energy_j(&self) -> f64 {
+        let potential: f64 = self
+            .model
+            .bodies
+            .iter()
+            .zip(&self.bs)
+            .map(|(b, st)| b.mass_kg * GRAVITY * st.com.y)
+            .sum();
+        self.kinetic_energy_j() + potential
+    }
+
+    /// Kinetic energy of all bodies (J): translation of each centre of mass and rotation
+    /// about it, from the generalized velocities.
+    pub fn kinetic_energy_j(&self) -> f64 {
+        let mut e = 0.0;
+        for (b, st) in self.model.bodies.iter().zip(&self.bs) {
+            let rm = mat(&st.pose.rotation);
+            let i_w = rm * Matrix3::from_diagonal(&b.inertia_kg_m2) * rm.transpose();
+            e += 0.5 * b.mass_kg * st.vcom.norm_squared() + 0.5 * st.omega.dot(&(i_w * st.omega));
+        }
+        e
+    }
+
     /// Run to the configured duration.
     pub fn run(mut self) -> RunResult {
         let start = std::time::Instant::now();

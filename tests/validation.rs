@@ -254,3 +254,48 @@ fn repeated_runs_are_bit_identical() {
     assert_eq!(a.series, b.series);
     assert_eq!(a.muscles, b.muscles);
 }
+
+#[test]
+fn passive_swing_conserves_energy() {
+    // Muscles, limits, reserves and controller off; rapier's hidden joint damping zeroed
+    // (RAPIER_NOTES.md). From the stance posture the skeleton swings freely about the
+    // rooted foot for 0.3 s: tens of joules of potential energy become kinetic energy.
+    // rapier's multibody integrator is semi-implicit Euler: it dissipates energy at first
+    // order in the step (RAPIER_NOTES.md: -0.65 J of 19.6 J over 10 s on a double
+    // pendulum), so the check is (a) the total stays within 1 % of the kinetic energy
+    // exchanged at dt = 1 ms and (b) the error shrinks about fourfold at dt / 4.
+    let mut errors = Vec::new();
+    for dt in [1e-3, 2.5e-4] {
+        let m = model(&[]);
+        let cfg = StanceConfig {
+            dt_s: dt,
+            ..Default::default()
+        };
+        let mut sim = StanceSim::new(&m, cfg).unwrap();
+        let e0 = sim.mechanical_energy_j();
+        let (mut max_dev, mut max_ke) = (0.0f64, 0.0f64);
+        let steps = (0.01 / dt).round() as usize;
+        for _ in 0..30 {
+            sim.step_passive(steps);
+            max_dev = max_dev.max((sim.mechanical_energy_j() - e0).abs());
+            max_ke = max_ke.max(sim.kinetic_energy_j());
+        }
+        eprintln!("dt {dt}: kinetic energy reached {max_ke:.2} J, max |E - E0| = {max_dev:.4} J");
+        assert!(
+            max_ke > 10.0,
+            "the swing must exchange real energy: {max_ke} J"
+        );
+        if dt == 1e-3 {
+            assert!(
+                max_dev < 0.01 * max_ke,
+                "energy error {max_dev} J of {max_ke} J"
+            );
+        }
+        errors.push(max_dev);
+    }
+    let ratio = errors[0] / errors[1];
+    assert!(
+        (3.0..6.0).contains(&ratio),
+        "error ratio dt/(dt/4) = {ratio}: not first order"
+    );
+}
