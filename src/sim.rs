@@ -46,7 +46,7 @@ pub struct StanceConfig {
     pub swing_knee_flexion_deg: f64,
     /// Trunk-lean compensation: lean the trunk toward the stance side as the pelvis drops.
     pub compensation: bool,
-    /// Trunk lean per degree of pelvic drop when compensating (deg/deg).
+    /// Gain of the trunk-lean compensation (1 = lean by the mechanical estimate of the angle that removes the abductor shortfall).
     pub compensation_gain: f64,
     /// Largest trunk lean the compensation may use (deg).
     pub compensation_max_lean_deg: f64,
@@ -273,6 +273,16 @@ fn gpose(p: &Iso) -> Pose {
     Pose::from_parts(gv(&p.translation.vector), gq(&p.rotation))
 }
 
+/// Time constant of the trunk-lean compensation (s): how fast the lean reaches the
+/// angle that removes the abductor shortfall (a reaction of the order of a postural
+/// response, 100-200 ms).
+pub const COMPENSATION_TIME_S: f64 = 0.15;
+
+/// Abductor shortfall (N m) below which the muscles count as meeting the demand: the
+/// static optimisation penalises residuals instead of forbidding them, so a tiny
+/// residual (of order 0.01 N m) remains even when the muscles could do more.
+pub const SHORTFALL_TOLERANCE_NM: f64 = 0.5;
+
 /// Foot support polygon in the foot (calcaneus) frame, generic subject (m): heel to
 /// toe tips and medial to lateral border, from the gait2392 foot geometry (calcn
 /// origin at the heel; toes joint at x = 0.179 m; lateral border at the peroneus
@@ -284,7 +294,28 @@ pub const FOOT_Z_RANGE_M: (f64, f64) = (-0.035, 0.045);
 impl<'m> StanceSim<'m> {
     /// Build the simulation in its initial posture: pelvis level, trunk upright, stance
     /// knee flexed, swing leg lifted, whole-body centre of mass over the middle of the foot.
+    ///
+    /// With trunk-lean compensation on, the person leans before lifting the foot, as
+    /// patients with weak abductors do: the initial trunk lean toward the stance side is
+    /// the smallest whole degree (up to `compensation_max_lean_deg`) at which the static
+    /// optimisation meets the stance hip's demand; during the stance the lean grows
+    /// further if the abductors fall short (see `control`).
     pub fn new(model: &'m Model, cfg: StanceConfig) -> Result<Self, String> {
+        let mut sim = Self::build(model, cfg.clone(), 0.0)?;
+        if cfg.compensation {
+            let max = cfg.compensation_max_lean_deg.floor() as usize;
+            for lean_deg in 1..=max {
+                if sim.shortfall_nm <= SHORTFALL_TOLERANCE_NM {
+                    break;
+                }
+                sim = Self::build(model, cfg.clone(), (lean_deg as f64).to_radians())?;
+            }
+        }
+        Ok(sim)
+    }
+
+    /// Build the simulation with the trunk leaning `lean_rad` toward the stance side.
+    fn build(model: &'m Model, cfg: StanceConfig, lean_rad: f64) -> Result<Self, String> {
         let stance = cfg.stance_side;
         let swing = stance.other();
         let d = std::f64::consts::PI / 180.0;
@@ -293,6 +324,9 @@ impl<'m> StanceSim<'m> {
         q[leg_coord(stance, coord::KNEE)] = -cfg.stance_knee_flexion_deg * d;
         q[leg_coord(swing, coord::HIP_FLEXION)] = cfg.swing_hip_flexion_deg * d;
         q[leg_coord(swing, coord::KNEE)] = -cfg.swing_knee_flexion_deg * d;
+        let back = &model.joints[model.joints.len() - 1];
+        let lumbar = back.coords_of(&axis_angle(&Vec3::x(), lean_rad * stance.sign()));
+        q[coord::LUMBAR_EXTENSION..coord::LUMBAR_EXTENSION + 3].copy_from_slice(&lumbar);
         let foot = leg_body(stance, body::FOOT_R);
         let foot_target =
             model.forward_kinematics(&Iso::identity(), &[0.0; coord::COUNT])[foot].rotation;
@@ -537,7 +571,7 @@ impl<'m> StanceSim<'m> {
             heading,
             foot_centre_world: foot_centre_world.coords,
             ankle_world,
-            trunk_lean_target_rad: 0.0,
+            trunk_lean_target_rad: lean_rad,
             shortfall_nm: 0.0,
             time_s: 0.0,
             targets: q,
@@ -728,10 +762,20 @@ impl<'m> StanceSim<'m> {
         let c0 = model.joints[hip_j].first_coord;
         targets[c0..c0 + 3].copy_from_slice(&c);
         // Lumbar: trunk upright, or leaning toward the stance side when compensating.
-        if self.cfg.compensation {
-            let drop = self.drop_rad().max(0.0);
-            self.trunk_lean_target_rad =
-                (self.cfg.compensation_gain * drop).min(self.cfg.compensation_max_lean_deg * d);
+        // Compensated Trendelenburg: when the abductors cannot meet the demand (the
+        // static optimisation's shortfall at the stance hip adduction coordinate), lean
+        // the trunk toward the stance side by the angle that moves the trunk's centre of
+        // mass over the hip by enough to remove the shortfall (small-angle estimate
+        // shortfall / (m_trunk g l_trunk)), reached with a 0.15 s time constant and then
+        // held. The lean is bounded by `compensation_max_lean_deg`.
+        if self.cfg.compensation && self.time_s > 0.0 {
+            let torso = &model.bodies[body::TORSO];
+            let lever = torso.mass_kg * GRAVITY * torso.com_m.norm();
+            let needed = (self.shortfall_nm - SHORTFALL_TOLERANCE_NM).max(0.0) / lever;
+            let period = self.cfg.control_period_s.max(self.cfg.dt_s);
+            self.trunk_lean_target_rad = (self.trunk_lean_target_rad
+                + self.cfg.compensation_gain * needed * period / COMPENSATION_TIME_S)
+                .min(self.cfg.compensation_max_lean_deg * d);
         }
         // Lean toward the stance side: rotation about +x tilts +y toward +z (right).
         let lean = axis_angle(&Vec3::x(), self.trunk_lean_target_rad * stance.sign());
