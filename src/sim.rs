@@ -988,16 +988,8 @@ impl<'m> StanceSim<'m> {
         let hip_c = self.frames[hip_j].centre;
         let knee_c = self.frames[self.find_joint("knee", stance)].centre;
         let ankle_c = self.frames[self.find_joint("ankle", stance)].centre;
-        // Frontal plane (camera in front): z lateral (right), y up. Medial of the stance leg is -z*sign.
         let sgn = stance.sign();
-        let hk = nalgebra::Vector2::new(knee_c.z - hip_c.z, knee_c.y - hip_c.y);
-        let ka = nalgebra::Vector2::new(ankle_c.z - knee_c.z, ankle_c.y - knee_c.y);
-        let ha = nalgebra::Vector2::new(ankle_c.z - hip_c.z, ankle_c.y - hip_c.y);
-        let ang = (hk.x * ka.y - hk.y * ka.x).atan2(hk.dot(&ka));
-        // Knee distance from the hip-ankle line, positive medial.
-        let cross = (ha.x * hk.y - ha.y * hk.x) / ha.norm();
-        let medial = cross * sgn; // sign fixed below by the test geometry
-        let fppa = ang.abs() * r2d * medial.signum();
+        let (fppa, medial) = frontal_knee(hip_c, knee_c, ankle_c, stance);
         let q = &self.q;
         let lc = |c| q[leg_coord(stance, c)];
         // Trunk lean: torso long axis from vertical in the frontal plane, + toward stance.
@@ -1297,6 +1289,28 @@ impl<'m> StanceSim<'m> {
     }
 }
 
+/// Knee frontal plane projection angle (deg) and medial knee displacement (m) of the
+/// `side` leg, from the hip, knee and ankle joint centres (world, m) projected on the
+/// frontal (y-z) plane as a 2D video camera would see them. The displacement is the
+/// signed distance of the knee from the hip-ankle line, positive toward the body's
+/// midline (medial: -z for the right leg, +z for the left); the FPPA is the angle between
+/// thigh (hip-knee) and shank (knee-ankle) lines, with the same sign (positive valgus).
+pub fn frontal_knee(hip: Vec3, knee: Vec3, ankle: Vec3, side: Side) -> (f64, f64) {
+    let hk = nalgebra::Vector2::new(knee.z - hip.z, knee.y - hip.y);
+    let ka = nalgebra::Vector2::new(ankle.z - knee.z, ankle.y - knee.y);
+    let ha = nalgebra::Vector2::new(ankle.z - hip.z, ankle.y - hip.y);
+    // Point of the hip-ankle line at the knee's height, then the horizontal offset,
+    // converted to the perpendicular distance.
+    let along = (knee.y - hip.y) / ha.y;
+    let z_line = hip.z + along * ha.x;
+    let medial = (z_line - knee.z) * side.sign() * (ha.y.abs() / ha.norm());
+    let angle = (hk.x * ka.y - hk.y * ka.x)
+        .atan2(hk.dot(&ka))
+        .abs()
+        .to_degrees();
+    (angle * medial.signum(), medial)
+}
+
 /// Whole-body centre of mass (m) at body poses `p`.
 pub fn com_of(model: &Model, p: &[Iso; body::COUNT]) -> Vec3 {
     let mut c = Vec3::zeros();
@@ -1345,4 +1359,28 @@ fn mean_metrics(rows: &[&Metrics]) -> Metrics {
         hip_abduction_shortfall_nm
     );
     m
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frontal_knee_signs_valgus_positive_for_either_leg() {
+        // Right leg: midline is -z. Knee 2 cm toward the midline of a vertical hip-ankle
+        // line 0.8 m long, knee at mid-height: valgus.
+        let (hip, ankle) = (Vec3::new(0.0, 0.9, 0.1), Vec3::new(0.0, 0.1, 0.1));
+        let knee = Vec3::new(0.0, 0.5, 0.08);
+        let (fppa, medial) = frontal_knee(hip, knee, ankle, Side::Right);
+        assert!((medial - 0.02).abs() < 1e-12, "{medial}");
+        let expected = 2.0 * (0.02f64 / 0.4).atan().to_degrees();
+        assert!((fppa - expected).abs() < 1e-9, "{fppa} vs {expected}");
+        // Mirror for the left leg: still valgus.
+        let m = |v: Vec3| Vec3::new(v.x, v.y, -v.z);
+        let (fl, ml) = frontal_knee(m(hip), m(knee), m(ankle), Side::Left);
+        assert!((fl - fppa).abs() < 1e-12 && (ml - medial).abs() < 1e-12);
+        // Knee lateral of the line: varus, negative.
+        let (fv, mv) = frontal_knee(hip, Vec3::new(0.0, 0.5, 0.12), ankle, Side::Right);
+        assert!(fv < 0.0 && mv < 0.0);
+    }
 }
