@@ -207,6 +207,19 @@ struct BodyState {
     omega: Vec3,
 }
 
+/// A path point that slides in its body with a coordinate, at the current state.
+#[derive(Debug, Clone, Copy)]
+struct MovingPoint {
+    muscle: usize,
+    /// Index in the muscle's active points.
+    point: usize,
+    coord: usize,
+    /// World velocity of the point per unit coordinate rate, relative to its body (m/rad).
+    dpoint_dq: Vec3,
+    /// Generalized force per unit tension from the sliding (m): -dL/dq at fixed body poses.
+    gen: f64,
+}
+
 /// Per-joint geometry at the current state.
 #[derive(Debug, Clone, Copy, Default)]
 struct JointFrame {
@@ -254,6 +267,7 @@ pub struct StanceSim<'m> {
     /// Generalized force per unit tension, muscles x coordinates (N m per N = m).
     gen: Vec<[f64; coord::COUNT]>,
     points: Vec<Vec<(usize, Vec3)>>,
+    moving: Vec<MovingPoint>,
 }
 
 fn v3(v: rapier3d_f64::math::Vector) -> Vec3 {
@@ -587,6 +601,7 @@ impl<'m> StanceSim<'m> {
             fiber: vec![FiberState::default(); nm],
             gen: vec![[0.0; coord::COUNT]; nm],
             points: vec![Vec::new(); nm],
+            moving: Vec::new(),
         };
         sim.read_state();
         sim.kinematics();
@@ -642,11 +657,28 @@ impl<'m> StanceSim<'m> {
             }
             self.frames[ji] = JointFrame { centre, axes, n };
         }
+        self.moving.clear();
         for (mi, m) in self.model.muscles.iter().enumerate() {
             let pts = &mut self.points[mi];
             pts.clear();
+            let first_moving = self.moving.len();
             for p in m.points.iter().filter(|p| p.active(&self.q)) {
                 let w = poses[p.body] * nalgebra::Point3::from(p.local(&self.q));
+                if let crate::model::PointKind::Moving { coord: k, .. } = p.kind {
+                    // Velocity of the point in its body per unit rate of its coordinate.
+                    let h = 1e-6;
+                    let (mut qp, mut qm) = (self.q, self.q);
+                    qp[k] += h;
+                    qm[k] -= h;
+                    let d = poses[p.body].rotation * ((p.local(&qp) - p.local(&qm)) / (2.0 * h));
+                    self.moving.push(MovingPoint {
+                        muscle: mi,
+                        point: pts.len(),
+                        coord: k,
+                        dpoint_dq: d,
+                        gen: 0.0,
+                    });
+                }
                 pts.push((p.body, w.coords));
             }
             let mut len = 0.0;
@@ -682,6 +714,24 @@ impl<'m> StanceSim<'m> {
                         g[c0 + a] += f.axes[a].dot(&m_child);
                     }
                 }
+            }
+            // Points that slide in their body with a coordinate (gait2392's patella
+            // substitute) change the length at fixed body poses: dL/dq = (u_in - u_out) . dp/dq.
+            // Forces at the points alone miss this term, so it is added as a generalized
+            // force -T dL/dq on that coordinate (as OpenSim's GeometryPath does), and to
+            // the lengthening velocity.
+            for mp in &mut self.moving[first_moving..] {
+                let i = mp.point;
+                let mut dl = 0.0;
+                if i > 0 {
+                    dl += (pts[i].1 - pts[i - 1].1).normalize().dot(&mp.dpoint_dq);
+                }
+                if i + 1 < pts.len() {
+                    dl -= (pts[i + 1].1 - pts[i].1).normalize().dot(&mp.dpoint_dq);
+                }
+                mp.gen = -dl;
+                g[mp.coord] -= dl;
+                vel += dl * self.qd[mp.coord];
             }
             // Tendon-compliance lag of the fibre velocity (see muscle::tendon_velocity_lag_s).
             let tau = crate::muscle::tendon_velocity_lag_s(
@@ -933,11 +983,18 @@ impl<'m> StanceSim<'m> {
                 bodies[self.handles[b1]].add_force_at_point(gv(&(-u)), gv(&p1), false);
             }
         }
+        let mut sliding = [0.0; coord::COUNT];
+        for mp in &self.moving {
+            sliding[mp.coord] += mp.gen
+                * (self.activation[mp.muscle]
+                    * self.fiber[mp.muscle].active_force_per_activation_n
+                    + self.fiber[mp.muscle].passive_force_n);
+        }
         for (ji, j) in self.model.joints.iter().enumerate() {
             let f = self.frames[ji];
             let c0 = j.first_coord;
             let tau: Vec<f64> = (0..f.n)
-                .map(|a| lim[c0 + a] + self.reserve_torque[c0 + a])
+                .map(|a| lim[c0 + a] + self.reserve_torque[c0 + a] + sliding[c0 + a])
                 .collect();
             let t = if f.n == 1 {
                 f.axes[0] * tau[0]
