@@ -188,7 +188,8 @@ pub struct RunResult {
     pub coords: Vec<[f64; coord::COUNT]>,
     /// Body poses (body -> world) at each recorded row, aligned with `series`.
     pub poses: Vec<[Iso; body::COUNT]>,
-    /// Steady-state metrics: means over the final window.
+    /// Steady-state metrics: means over the final window of a completed run; for a run
+    /// that ended early (`lost_balance`, `diverged`), the metrics at its last recorded row.
     pub steady: Metrics,
     /// Steady-state muscle activations and forces.
     pub steady_muscles: MuscleSample,
@@ -1317,9 +1318,15 @@ impl<'m> StanceSim<'m> {
         let wall = start.elapsed().as_secs_f64();
         let t_end = series.last().map(|m| m.time_s).unwrap_or(0.0);
         let from = t_end - self.cfg.steady_window_s;
-        let idx: Vec<usize> = (0..series.len())
-            .filter(|&i| series[i].time_s > from + 1e-9)
-            .collect();
+        // A run that ended early has no steady state: report the state at its end (for
+        // `lost_balance`, the moment the centre of pressure left the foot).
+        let idx: Vec<usize> = if status == Status::Ok {
+            (0..series.len())
+                .filter(|&i| series[i].time_s > from + 1e-9)
+                .collect()
+        } else {
+            series.len().checked_sub(1).into_iter().collect()
+        };
         let steady = mean_metrics(&idx.iter().map(|&i| &series[i]).collect::<Vec<_>>());
         let nm = self.activation.len();
         let n = idx.len().max(1) as f64;
