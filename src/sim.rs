@@ -298,6 +298,15 @@ pub const COMPENSATION_TIME_S: f64 = 0.15;
 /// residual (of order 0.01 N m) remains even when the muscles could do more.
 pub const SHORTFALL_TOLERANCE_NM: f64 = 0.5;
 
+/// Runaway bounds checked every step (as MuJoCo checks positions, velocities and
+/// accelerations): far beyond anything a standing person does, so that only a numerical
+/// blow-up trips them. Centre-of-mass speed of any body (m/s).
+pub const MAX_SPEED_M_S: f64 = 50.0;
+/// Angular speed of any body (rad/s).
+pub const MAX_ANGULAR_SPEED_RAD_S: f64 = 200.0;
+/// Centre-of-mass acceleration of any body (m/s^2), about 100 g.
+pub const MAX_ACCELERATION_M_S2: f64 = 1000.0;
+
 /// Foot support polygon in the foot (calcaneus) frame, generic subject (m): heel to
 /// toe tips and medial to lateral border, from the gait2392 foot geometry (calcn
 /// origin at the heel; toes joint at x = 0.179 m; lateral border at the peroneus
@@ -1019,9 +1028,16 @@ impl<'m> StanceSim<'m> {
                 .chain(b.vcom.iter())
                 .chain(b.omega.iter())
                 .all(|v| v.is_finite());
-            if !ok || b.vcom.norm() > 50.0 || b.omega.norm() > 200.0 {
+            if !ok || b.vcom.norm() > MAX_SPEED_M_S || b.omega.norm() > MAX_ANGULAR_SPEED_RAD_S {
                 return Some(format!(
                     "body {} (position or velocity not finite or runaway)",
+                    self.model.bodies[i].name
+                ));
+            }
+            let acc = (b.vcom - self.prev_vcom[i]).norm() / self.cfg.dt_s;
+            if self.time_s > self.cfg.dt_s && acc > MAX_ACCELERATION_M_S2 {
+                return Some(format!(
+                    "body {} (acceleration {acc:.0} m/s^2, runaway)",
                     self.model.bodies[i].name
                 ));
             }
