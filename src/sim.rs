@@ -148,7 +148,9 @@ pub struct Metrics {
     pub hip_abductor_capacity_nm_per_kg: f64,
     /// Hip joint contact force on the stance femoral head (body weights).
     pub hip_contact_force_bw: f64,
-    /// Frontal-plane inclination of that force from vertical (deg), positive when directed medially.
+    /// Frontal-plane inclination from vertical (deg) of the force the pelvis exerts on the
+    /// stance femoral head, in femur axes, positive when directed laterally (OrthoLoad's
+    /// convention: atan(Fx / -Fz) with x lateral).
     pub hip_contact_angle_deg: f64,
     /// Vertical ground reaction (body weights).
     pub grf_vertical_bw: f64,
@@ -1112,7 +1114,7 @@ impl<'m> StanceSim<'m> {
             .rotation
             .inverse()
             * on_femur;
-        let hcf_angle = (-rf.z * sgn).atan2(-rf.y) * r2d;
+        let hcf_angle = (rf.z * sgn).atan2(-rf.y) * r2d;
         // Ground reaction and centre of pressure (whole body, linear and angular momentum rates).
         let mut grf = Vec3::zeros();
         let mut mo = Vec3::zeros();
