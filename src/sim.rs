@@ -184,6 +184,8 @@ pub struct RunResult {
     pub muscles: Vec<MuscleSample>,
     /// Coordinates (rad) at each recorded row, aligned with `series` (OpenSim names: [`crate::model::coord_names`]).
     pub coords: Vec<[f64; coord::COUNT]>,
+    /// Pelvis pose (pelvis -> world; world is OpenSim's ground: y up) at each recorded row, aligned with `series`.
+    pub pelvis: Vec<Iso>,
     /// Steady-state metrics: means over the final window.
     pub steady: Metrics,
     /// Steady-state muscle activations and forces.
@@ -1110,6 +1112,7 @@ impl<'m> StanceSim<'m> {
         let mut series = Vec::new();
         let mut muscles = Vec::new();
         let mut coords = Vec::new();
+        let mut pelvis = Vec::new();
         let mut status = Status::Ok;
         // COP averaged over 50 ms before judging balance.
         let mut cop_window: std::collections::VecDeque<(f64, f64)> = Default::default();
@@ -1169,6 +1172,7 @@ impl<'m> StanceSim<'m> {
                         .collect(),
                 });
                 coords.push(self.q);
+                pelvis.push(self.bs[body::PELVIS].pose);
             }
             if status != Status::Ok {
                 break;
@@ -1196,6 +1200,7 @@ impl<'m> StanceSim<'m> {
             series,
             muscles,
             coords,
+            pelvis,
             steady,
             steady_muscles,
             steps: taken,
