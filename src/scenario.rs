@@ -450,7 +450,7 @@ fn read_layers(
             let line = e.span().map(|s| line_of(&text, s.start)).unwrap_or(0);
             problems.push(Problem {
                 origin: at(line),
-                msg: format!("not valid TOML: {}", e.message().trim()),
+                msg: format!("not valid TOML: {}", e.message().trim().replace('\n', "; ")),
             });
             return;
         }
@@ -649,9 +649,11 @@ pub fn load(path: &Path, sets: &[String]) -> Result<Loaded, ScenarioError> {
                     origin,
                 });
             }
-            _ => problems.push(Problem {
+            // Reported in command-line order with the other --set problems.
+            _ => leaves.push(Leaf {
+                key: String::new(),
+                value: toml::Value::String(s.clone()),
                 origin,
-                msg: "expected KEY=VALUE, e.g. --set strength.hip_abductors=0.3".into(),
             }),
         }
     }
@@ -665,7 +667,9 @@ pub fn load(path: &Path, sets: &[String]) -> Result<Loaded, ScenarioError> {
     }
     for l in leaves {
         let key = l.key.clone();
-        let res: Result<(), String> = if let Some(axis) = key.strip_prefix("sweep.axes.") {
+        let res: Result<(), String> = if key.is_empty() {
+            Err("expected KEY=VALUE, e.g. --set strength.hip_abductors=0.3".into())
+        } else if let Some(axis) = key.strip_prefix("sweep.axes.") {
             check_axis(axis, &l.value).map(|_| {
                 sweep.insert(key.clone(), l.value.clone());
             })
@@ -704,6 +708,17 @@ pub fn load(path: &Path, sets: &[String]) -> Result<Loaded, ScenarioError> {
         }
     }
     if !problems.is_empty() {
+        // File order: files in the order they were read, then by line; --set last.
+        let mut files: Vec<String> = Vec::new();
+        for p in &problems {
+            if !files.contains(&p.origin.file) {
+                files.push(p.origin.file.clone());
+            }
+        }
+        problems.sort_by_key(|p| {
+            let f = files.iter().position(|f| *f == p.origin.file).unwrap_or(0);
+            (p.origin.file == "--set", f, p.origin.line)
+        });
         return Err(ScenarioError { problems });
     }
     let name = base
