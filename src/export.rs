@@ -73,16 +73,14 @@ pub fn mjcf(name: &str, m: &Model) -> String {
     x.push_str("  <option gravity=\"0 -9.80665 0\" timestep=\"0.001\"/>\n");
     x.push_str("  <default>\n    <geom contype=\"0\" conaffinity=\"0\" rgba=\"0.9 0.85 0.75 1\"/>\n    <site size=\"0.005\" rgba=\"0.8 0.2 0.2 1\"/>\n    <tendon width=\"0.003\" rgba=\"0.8 0.2 0.2 1\"/>\n    <muscle ctrllimited=\"true\" ctrlrange=\"0 1\" timeconst=\"0.01 0.04\"/>\n  </default>\n");
     x.push_str("  <worldbody>\n    <light pos=\"0 3 2\" dir=\"0 -1 -0.5\"/>\n    <geom name=\"floor\" type=\"plane\" size=\"3 3 0.1\" zaxis=\"0 1 0\" contype=\"1\" conaffinity=\"1\" rgba=\"0.6 0.6 0.6 1\"/>\n");
-    fn emit(
-        x: &mut String,
-        m: &Model,
-        b: usize,
-        joint: Option<usize>,
-        depth: usize,
-        sites: &[Vec<(String, Vec3)>],
-        names: &[String],
+    struct Ctx<'a> {
+        m: &'a Model,
+        sites: &'a [Vec<(String, Vec3)>],
+        names: &'a [String],
         s: f64,
-    ) {
+    }
+    fn emit(x: &mut String, c: &Ctx, b: usize, joint: Option<usize>, depth: usize) {
+        let (m, sites, names, s) = (c.m, c.sites, c.names, c.s);
         let ind = "  ".repeat(depth);
         let pos = joint
             .map(|j| m.joints[j].location_in_parent_m)
@@ -157,11 +155,17 @@ pub fn mjcf(name: &str, m: &Model) -> String {
             let _ = writeln!(x, "{ind}  <site name=\"{n}\" pos=\"{}\"/>", v(p));
         }
         for k in kids {
-            emit(x, m, m.joints[k].child, Some(k), depth + 1, sites, names, s);
+            emit(x, c, m.joints[k].child, Some(k), depth + 1);
         }
         let _ = writeln!(x, "{ind}</body>");
     }
-    emit(&mut x, m, body::PELVIS, None, 2, &sites, &names, s);
+    let ctx = Ctx {
+        m,
+        sites: &sites,
+        names: &names,
+        s,
+    };
+    emit(&mut x, &ctx, body::PELVIS, None, 2);
     x.push_str("  </worldbody>\n  <tendon>\n");
     for mu in &m.muscles {
         let _ = writeln!(x, "    <spatial name=\"{}\">", mu.name);

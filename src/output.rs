@@ -96,20 +96,16 @@ pub fn timeseries_csv(model: &Model, r: &RunResult) -> String {
 
 /// gait2392 joint owning each coordinate (OpenSim state names `/jointset/<joint>/<coord>`).
 fn joint_of(coord_name: &str) -> String {
-    if let Some(c) = coord_name.strip_prefix("pelvis_") {
-        let _ = c;
+    if coord_name.starts_with("pelvis_") {
         return "ground_pelvis".into();
     }
     if coord_name.starts_with("lumbar_") {
         return "back".into();
     }
+    // hip_flexion_r -> hip_r, knee_angle_l -> knee_l, subtalar_angle_r -> subtalar_r
     let side = &coord_name[coord_name.len() - 1..];
-    let j = coord_name
-        .split('_')
-        .next()
-        .unwrap_or(coord_name)
-        .replace("flexion", "");
-    format!("{j}_{side}")
+    let joint = coord_name.split('_').next().unwrap_or(coord_name);
+    format!("{joint}_{side}")
 }
 
 /// OpenSim coordinate columns of a run, in gait2392 order: the six pelvis coordinates

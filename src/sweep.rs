@@ -208,13 +208,12 @@ pub fn expand(l: &Loaded) -> Result<Vec<Run>, ScenarioError> {
                                 return Err(fail(&k, format!("sweep.axes.\"{}\" has {} values but sweep.axes.\"{}\" has {len}: zip needs axes of equal length", axes[a].0, v.len(), axes[0].0)));
                             }
                         }
-                        for i in 0..len {
-                            combos.push(
-                                (0..axes.len())
-                                    .map(|a| (axes[a].0.clone(), vals[a][i].clone()))
-                                    .collect(),
-                            );
-                        }
+                        combos.extend((0..len).map(|i| {
+                            axes.iter()
+                                .zip(&vals)
+                                .map(|((k, _), v)| (k.clone(), v[i].clone()))
+                                .collect::<Vec<_>>()
+                        }));
                     }
                     _ => {
                         for (a, v) in vals.iter().enumerate() {
@@ -250,7 +249,9 @@ pub fn expand(l: &Loaded) -> Result<Vec<Run>, ScenarioError> {
                         return Err(fail(&key, format!("sweep.axes.\"{k}\": latin_hypercube needs {{min, max}} (uniform) on every axis")));
                     }
                 }
-                for s in 0..samples {
+                let n = samples;
+                #[allow(clippy::needless_range_loop)] // `s` indexes the strata of every axis
+                for s in 0..n {
                     let mut c = Vec::new();
                     for (a, (k, v)) in axes.iter().enumerate() {
                         let x = match (&fixed[a], v) {
@@ -259,7 +260,7 @@ pub fn expand(l: &Loaded) -> Result<Vec<Run>, ScenarioError> {
                             }
                             (None, toml::Value::Table(t)) => {
                                 let u = if lhs {
-                                    (perms[a][s] as f64 + rng.uniform()) / samples as f64
+                                    (perms[a][s] as f64 + rng.uniform()) / n as f64
                                 } else {
                                     rng.uniform()
                                 };
