@@ -326,7 +326,7 @@ pub fn finish(dir: &Path, l: &Loaded, plan: &Plan, recs: &[RunRecord]) -> Result
         "hipdrop_version": env!("CARGO_PKG_VERSION"),
         "scenario": l.name,
         "source": l.path.display().to_string(),
-        "seed": l.sweep.get("sweep.seed").and_then(|v| v.as_integer()),
+        "seed": seed(l),
         "resolved": base,
         "sweep": l.sweep,
         "columns": plan.columns,
@@ -341,6 +341,20 @@ pub fn finish(dir: &Path, l: &Loaded, plan: &Plan, recs: &[RunRecord]) -> Result
     text.push('\n');
     let p = dir.join("manifest.json");
     write_atomic(&p, text.as_bytes()).map_err(|e| io_err(&p, e))
+}
+
+/// The seed of the random draws: `sweep.seed` (default 1) in random modes, else `None`.
+pub fn seed(l: &Loaded) -> Option<i64> {
+    let mode = l.sweep.get("sweep.mode").and_then(|v| v.as_str());
+    match mode {
+        Some("random") | Some("latin_hypercube") => Some(
+            l.sweep
+                .get("sweep.seed")
+                .and_then(|v| v.as_integer())
+                .unwrap_or(1),
+        ),
+        _ => None,
+    }
 }
 
 /// Files and directories hipdrop writes in an output directory (removed by `--force`).
