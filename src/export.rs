@@ -228,8 +228,8 @@ pub fn osim(name: &str, m: &Model) -> String {
     };
     let transform = |x: &mut String, tag: &str, axis: &Vec3, c: Option<&str>| {
         let f = match c {
-            Some(_) => "<LinearFunction><coefficients>1 0</coefficients></LinearFunction>",
-            None => "<Constant><value>0</value></Constant>",
+            Some(_) => "<LinearFunction name=\"function\"><coefficients>1 0</coefficients></LinearFunction>",
+            None => "<Constant name=\"function\"><value>0</value></Constant>",
         };
         let _ = writeln!(x, "              <TransformAxis name=\"{tag}\">\n                <coordinates>{}</coordinates>\n                <axis>{}</axis>\n                {f}\n              </TransformAxis>", c.unwrap_or(""), v(axis));
     };
@@ -313,7 +313,7 @@ pub fn osim(name: &str, m: &Model) -> String {
         "      </objects>\n    </JointSet>\n    <ForceSet name=\"forceset\">\n      <objects>\n",
     );
     for mu in &m.muscles {
-        let _ = writeln!(x, "        <Thelen2003Muscle name=\"{}\">\n          <GeometryPath name=\"path\">\n            <PathPointSet>\n              <objects>", mu.name);
+        let _ = writeln!(x, "        <Thelen2003Muscle name=\"{}\">\n          <GeometryPath name=\"geometrypath\">\n            <PathPointSet>\n              <objects>", mu.name);
         for (k, p) in mu.points.iter().enumerate() {
             let pn = format!("{}-P{}", mu.name, k + 1);
             let frame = body_path(p.body);

@@ -205,6 +205,40 @@ pub fn sto(name: &str, model: &Model, r: &RunResult) -> String {
 
 #[cfg(test)]
 mod tests {
+    use crate::model::{coord, Iso};
+    use crate::sim::{Metrics, MuscleSample, RunResult, Status};
+
+    /// The pelvis columns are gait2392's ground_pelvis coordinates of the recorded pose.
+    #[test]
+    fn pelvis_coordinates_invert_the_ground_pelvis_joint() {
+        let (tilt, list, rot) = (0.1, -0.2, 0.3);
+        let r = crate::math::from_cardan_zxy([tilt, list, rot]);
+        let pose = Iso::from_parts(nalgebra::Translation3::new(0.1, 0.9, -0.05), r);
+        let res = RunResult {
+            status: Status::Ok,
+            series: vec![Metrics::default()],
+            muscles: vec![MuscleSample::default()],
+            coords: vec![[0.0; coord::COUNT]],
+            pelvis: vec![pose],
+            steady: Metrics::default(),
+            steady_muscles: MuscleSample::default(),
+            steps: 1,
+            wall_time_s: 0.0,
+        };
+        let c = super::opensim_coordinates(&res);
+        let got: Vec<f64> = c.iter().take(6).map(|x| x.2[0]).collect();
+        let want = [tilt, list, rot, 0.1, 0.9, -0.05];
+        for (g, w) in got.iter().zip(want) {
+            assert!((g - w).abs() < 1e-12, "{got:?}");
+        }
+        assert_eq!(c[7].0, "hip_adduction_r");
+        // ground_pelvis applies Rz(tilt) Rx(list) Ry(rotation), as OpenSim's CustomJoint.
+        let z = nalgebra::UnitQuaternion::from_axis_angle(&nalgebra::Vector3::z_axis(), tilt);
+        let x = nalgebra::UnitQuaternion::from_axis_angle(&nalgebra::Vector3::x_axis(), list);
+        let y = nalgebra::UnitQuaternion::from_axis_angle(&nalgebra::Vector3::y_axis(), rot);
+        assert!((z * x * y).angle_to(&r) < 1e-12);
+    }
+
     #[test]
     fn joints_of_coordinates() {
         assert_eq!(super::joint_of("hip_adduction_r"), "hip_r");
