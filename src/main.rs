@@ -373,6 +373,7 @@ fn run(
             )
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
         );
+        b.enable_steady_tick(std::time::Duration::from_millis(250));
         b
     };
     let name = l.name.clone();
