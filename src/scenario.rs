@@ -669,6 +669,8 @@ pub fn load(path: &Path, sets: &[String]) -> Result<Loaded, ScenarioError> {
         let key = l.key.clone();
         let res: Result<(), String> = if key.is_empty() {
             Err("expected KEY=VALUE, e.g. --set strength.hip_abductors=0.3".into())
+        } else if key == "include" {
+            Err("include can only be given in a scenario file".into())
         } else if let Some(axis) = key.strip_prefix("sweep.axes.") {
             check_axis(axis, &l.value).map(|_| {
                 sweep.insert(key.clone(), l.value.clone());
