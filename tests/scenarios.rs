@@ -122,6 +122,17 @@ fn check_outputs(out: &Path, runs: usize) {
     }
     let json: serde_json::Value = serde_json::from_str(&read(&out.join("summary.json"))).unwrap();
     assert_eq!(json.as_array().unwrap().len(), runs);
+    // summary.json holds the same rows, in the same order, with the same numbers.
+    let header: Vec<&str> = summary.lines().next().unwrap().split(',').collect();
+    let drop = header.iter().position(|c| *c == "pelvic_drop_deg").unwrap();
+    for (line, row) in summary.lines().skip(1).zip(json.as_array().unwrap()) {
+        let cells: Vec<&str> = line.split(',').collect();
+        assert_eq!(row["run_id"], cells[0]);
+        assert_eq!(
+            row["metrics"]["pelvic_drop_deg"].as_f64(),
+            cells[drop].parse::<f64>().ok()
+        );
+    }
 }
 
 #[test]
