@@ -2,10 +2,13 @@
 //! valgus emerge from hip-abductor weakness through the physics.
 #![warn(missing_docs)]
 
+pub mod export;
 pub mod math;
 pub mod model;
 pub mod muscle;
 pub mod output;
 pub mod qp;
+pub mod runner;
 pub mod scenario;
 pub mod sim;
+pub mod sweep;

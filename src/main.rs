@@ -1,33 +1,132 @@
 //! The `hipdrop` command line.
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 use hipdrop::model::{coord, leg_coord, Model, Side};
-use hipdrop::output::{summary_csv, timeseries_csv, write_atomic};
-use hipdrop::scenario;
-use hipdrop::sim::StanceSim;
-use std::path::PathBuf;
+use hipdrop::output::write_atomic;
+use hipdrop::runner::{self, RunRecord};
+use hipdrop::scenario::{self, Loaded};
+use hipdrop::sweep::{self, Run};
+use rayon::prelude::*;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+
+const EXAMPLES: &str = "Examples:
+  hipdrop run scenarios/single_leg_stance.toml
+      one run, results in output/single_leg_stance/
+  hipdrop run scenarios/single_leg_stance.toml --set strength.hip_abductors=0.3
+      the same with hip abductors at 30 % of nominal force
+  hipdrop run scenarios/abductor_strength_sweep.toml --threads 2 --force
+      a sweep on two threads, replacing earlier results
+  hipdrop run scenarios/research_grid.toml --resume
+      finish an interrupted sweep
+  hipdrop run scenarios/single_leg_stance.toml --set 'sweep.axes.strength.gluteus_medius=[1, 0.5, 0.2]'
+      turn any scenario into a sweep from the command line
+  hipdrop check scenarios/squats_vs_abductors.toml
+      validate and print the resolved scenario and its runs, without simulating
+  hipdrop list keys          every scenario key: unit, default, range, meaning
+  hipdrop list groups        muscle groups usable as strength.<group>
+  hipdrop export --format osim scenarios/single_leg_stance.toml --out model.osim
+  hipdrop muscles --moment-arms --out moment_arms.csv
+
+Exit codes: 0 all runs ok (lost_balance is a result), 1 some runs failed (diverged or did not start;
+the rest are still written), 2 bad input (nothing written).
+Scenario keys: docs/scenarios.md or `hipdrop list keys`.";
 
 /// Single-leg stance with weak hip abductors: pelvic drop and knee valgus from the physics.
 #[derive(Parser)]
-#[command(version, about, long_about = None, after_help = "Examples:\n  hipdrop run scenarios/single_leg_stance.toml\n  hipdrop run scenarios/single_leg_stance.toml --set strength.hip_abductors=0.3\n  hipdrop run scenarios/single_leg_stance.toml --set strength.gluteus_maximus=2.0 --set task.compensation=true --out output/test\n  hipdrop muscles --moment-arms --out moment_arms.csv")]
+#[command(version, about, long_about = None, after_help = EXAMPLES)]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
 }
 
+#[derive(clap::Args, Clone)]
+struct ScenarioArgs {
+    /// Scenario file (TOML).
+    scenario: PathBuf,
+    /// Override a scenario key, e.g. --set strength.hip_abductors=0.3 (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    sets: Vec<String>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ListWhat {
+    /// Every muscle with its nominal parameters.
+    Muscles,
+    /// Muscle groups and their muscles.
+    Groups,
+    /// Every scenario key with unit, default, range and meaning.
+    Keys,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    /// MuJoCo MJCF.
+    Mjcf,
+    /// OpenSim model.
+    Osim,
+}
+
 #[derive(Subcommand)]
 enum Cmd {
-    /// Simulate a scenario and write summary.csv and timeseries.csv.
+    /// Simulate a scenario (every run of its sweep) and write results.
+    #[command(after_help = "Examples:
+  hipdrop run scenarios/single_leg_stance.toml --set strength.hip_abductors=0.3
+  hipdrop run scenarios/abductor_strength_sweep.toml --threads 2 --out /tmp/sweep --force
+  hipdrop run scenarios/abductor_strength_sweep.toml --resume
+Writes <out>/summary.csv, summary.json, manifest.json, timing.csv and runs/<id>/{timeseries.csv,
+kinematics.mot, states.sto, result.json}.")]
     Run {
-        /// Scenario file (TOML).
-        scenario: PathBuf,
+        #[command(flatten)]
+        s: ScenarioArgs,
         /// Output directory (default: output/<scenario name>).
         #[arg(long)]
         out: Option<PathBuf>,
-        /// Override a scenario key, e.g. --set strength.hip_abductors=0.3 (repeatable).
-        #[arg(long = "set", value_name = "KEY=VALUE")]
-        sets: Vec<String>,
+        /// Worker threads (default: all cores). Results do not depend on it.
+        #[arg(long)]
+        threads: Option<usize>,
+        /// No progress bar (it is also hidden when stderr is not a terminal).
+        #[arg(long, short)]
+        quiet: bool,
+        /// Replace the results in an existing output directory.
+        #[arg(long, conflicts_with = "resume")]
+        force: bool,
+        /// Finish an interrupted sweep: keep complete runs, run the rest.
+        #[arg(long)]
+        resume: bool,
+    },
+    /// Validate a scenario and print its fully resolved form and its runs.
+    #[command(
+        after_help = "Example:\n  hipdrop check scenarios/research_grid.toml --set subject.stance_side=\"left\""
+    )]
+    Check {
+        #[command(flatten)]
+        s: ScenarioArgs,
+    },
+    /// List muscles, muscle groups or scenario keys.
+    #[command(
+        after_help = "Examples:\n  hipdrop list keys\n  hipdrop list groups\n  hipdrop list muscles"
+    )]
+    List {
+        /// What to list.
+        #[arg(value_enum, default_value = "keys")]
+        what: ListWhat,
+    },
+    /// Write the scaled model (skeleton and muscles) for MuJoCo or OpenSim.
+    #[command(after_help = "Examples:
+  hipdrop export --format mjcf scenarios/single_leg_stance.toml --out hipdrop.xml
+  hipdrop export --format osim scenarios/single_leg_stance.toml --set subject.height_m=1.65 --out small.osim
+Limitations: docs/scenarios.md#export.")]
+    Export {
+        /// Output format.
+        #[arg(long, value_enum)]
+        format: Format,
+        #[command(flatten)]
+        s: ScenarioArgs,
+        /// Output file (default: standard output).
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// Muscle information.
     Muscles {
@@ -45,112 +144,113 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.cmd {
         Cmd::Run {
-            scenario,
+            s,
             out,
-            sets,
-        } => run(&scenario, out, &sets),
+            threads,
+            quiet,
+            force,
+            resume,
+        } => run(&s, out, threads, quiet, force, resume),
+        Cmd::Check { s } => check(&s),
+        Cmd::List { what } => list(what),
+        Cmd::Export { format, s, out } => export(format, &s, out),
         Cmd::Muscles { moment_arms, out } => muscles(moment_arms, out),
     }
 }
 
-fn run(path: &std::path::Path, out: Option<PathBuf>, sets: &[String]) -> ExitCode {
-    let sc = match scenario::load(path, sets) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(2);
+/// Load and expand, or print every problem and give exit code 2.
+fn load(s: &ScenarioArgs) -> Result<(Loaded, Vec<Run>), ExitCode> {
+    let res = scenario::load(&s.scenario, &s.sets).and_then(|l| sweep::expand(&l).map(|r| (l, r)));
+    res.map_err(|e| {
+        for p in &e.problems {
+            eprintln!("error: {}: {}", p.origin, p.msg);
         }
+        ExitCode::from(2)
+    })
+}
+
+fn check(s: &ScenarioArgs) -> ExitCode {
+    let (l, runs) = match load(s) {
+        Ok(x) => x,
+        Err(c) => return c,
     };
+    let base = scenario::from_flat(&l.base).expect("checked");
+    let mut text = format!(
+        "# {} resolved (defaults filled in, includes and --set applied)\n",
+        l.path.display()
+    );
+    text.push_str(&toml::to_string(&base).unwrap_or_default());
+    if !l.sweep.is_empty() {
+        text.push_str("\n[sweep]\n");
+        for (k, v) in &l.sweep {
+            if let Some(a) = k.strip_prefix("sweep.axes.") {
+                text.push_str(&format!("axes.\"{a}\" = {v}\n"));
+            } else {
+                text.push_str(&format!("{} = {v}\n", k.trim_start_matches("sweep.")));
+            }
+        }
+    }
+    text.push_str(&format!("\n# {} run(s)\n", runs.len()));
+    for r in &runs {
+        let p: Vec<String> = r
+            .params
+            .iter()
+            .map(|(k, v)| format!("{k}={}", sweep::canon(v)))
+            .collect();
+        text.push_str(&format!("# {}  {}\n", r.id, p.join(" ")).replace("  \n", "\n"));
+    }
+    print!("{text}");
+    ExitCode::SUCCESS
+}
+
+fn list(what: ListWhat) -> ExitCode {
+    let model = generic();
+    match what {
+        ListWhat::Muscles => print!("{}", muscle_table(&model)),
+        ListWhat::Groups => {
+            for (g, m) in &model.groups {
+                println!("{g}: {}", m.join(" "));
+            }
+            println!("all: every muscle");
+        }
+        ListWhat::Keys => {
+            println!("key\tunit\tdefault\tallowed\tmeaning");
+            for k in scenario::keys() {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}",
+                    k.name,
+                    k.unit,
+                    k.default,
+                    k.allowed(),
+                    k.doc
+                );
+            }
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+fn export(format: Format, s: &ScenarioArgs, out: Option<PathBuf>) -> ExitCode {
+    let (l, _) = match load(s) {
+        Ok(x) => x,
+        Err(c) => return c,
+    };
+    let sc = scenario::from_flat(&l.base).expect("checked");
     let model = match Model::gait2392(sc.subject(), &sc.strength) {
         Ok(m) => m,
         Err(e) => {
-            eprintln!("error: {}: {e}", path.display());
+            eprintln!("error: {}: {e}", l.path.display());
             return ExitCode::from(2);
         }
     };
-    let dir = out.unwrap_or_else(|| PathBuf::from("output").join(&sc.name));
-    let sim = match StanceSim::new(&model, sc.stance_config()) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!(
-                "error: {}: cannot start the simulation: {e}",
-                path.display()
-            );
-            return ExitCode::from(1);
-        }
+    let text = match format {
+        Format::Mjcf => hipdrop::export::mjcf(&l.name, &model),
+        Format::Osim => hipdrop::export::osim(&l.name, &model),
     };
-    let r = sim.run();
-    let mut params: Vec<String> = sc
-        .strength
-        .keys()
-        .map(|k| format!("strength.{k}"))
-        .collect();
-    let mut values: Vec<String> = sc.strength.values().map(|v| format!("{v}")).collect();
-    params.push("task.compensation".into());
-    values.push(sc.task.compensation.to_string());
-    for s in sets {
-        let (k, v) = s.split_once('=').unwrap_or((s, ""));
-        if !params.iter().any(|p| p == k.trim()) {
-            params.push(k.trim().to_string());
-            values.push(v.trim().to_string());
-        }
-    }
-    let id = "run_0000".to_string();
-    if let Err(e) = std::fs::create_dir_all(&dir) {
-        eprintln!("error: cannot create {}: {e}", dir.display());
-        return ExitCode::from(1);
-    }
-    let summary = summary_csv(&params, &[(id.clone(), values, &r)]);
-    let ts = timeseries_csv(&model, &r);
-    for (name, text) in [
-        (format!("{id}_timeseries.csv"), ts),
-        ("summary.csv".to_string(), summary),
-    ] {
-        if let Err(e) = write_atomic(&dir.join(&name), text.as_bytes()) {
-            eprintln!("error: cannot write {}: {e}", dir.join(name).display());
-            return ExitCode::from(1);
-        }
-    }
-    let m = &r.steady;
-    let sim_t = r.series.last().map(|x| x.time_s).unwrap_or(0.0);
-    eprintln!(
-        "{}: status {} after {:.2} s; pelvic drop {:.1} deg ({:.1} cm), hip adduction {:.1} deg, FPPA {:.1} deg, trunk lean {:.1} deg, hip contact {:.2} BW; {:.0} us/step, {:.1}x real time",
-        sc.name, r.status.label(), sim_t, m.pelvic_drop_deg, m.pelvic_drop_cm, m.hip_adduction_deg, m.knee_fppa_deg, m.trunk_lean_deg,
-        m.hip_contact_force_bw, r.wall_time_s / r.steps.max(1) as f64 * 1e6, sim_t / r.wall_time_s.max(1e-9)
-    );
-    eprintln!("wrote {}", dir.display());
-    match r.status {
-        hipdrop::sim::Status::Diverged { .. } => ExitCode::from(1),
-        _ => ExitCode::SUCCESS,
-    }
+    write_out(out, &text)
 }
 
-fn muscles(moment_arms: bool, out: Option<PathBuf>) -> ExitCode {
-    let model = Model::gait2392(
-        hipdrop::model::Subject {
-            mass_kg: hipdrop::model::GENERIC_MASS_KG,
-            height_m: hipdrop::model::GENERIC_HEIGHT_M,
-        },
-        &Default::default(),
-    )
-    .expect("built-in model data are valid");
-    let text = if moment_arms {
-        moment_arm_table(&model)
-    } else {
-        let mut s = String::from("muscle,max_isometric_force_n,optimal_fiber_length_m,tendon_slack_length_m,pennation_at_optimal_rad\n");
-        for m in &model.muscles {
-            let p = &m.params;
-            s.push_str(&format!(
-                "{},{},{},{},{}\n",
-                m.name,
-                p.max_isometric_force_n,
-                p.optimal_fiber_length_m,
-                p.tendon_slack_length_m,
-                p.pennation_at_optimal_rad
-            ));
-        }
-        s
-    };
+fn write_out(out: Option<PathBuf>, text: &str) -> ExitCode {
     match out {
         Some(p) => {
             if let Err(e) = write_atomic(&p, text.as_bytes()) {
@@ -161,6 +261,227 @@ fn muscles(moment_arms: bool, out: Option<PathBuf>) -> ExitCode {
         None => print!("{text}"),
     }
     ExitCode::SUCCESS
+}
+
+fn dir_has_results(dir: &Path) -> bool {
+    runner::OWN_ENTRIES.iter().any(|e| dir.join(e).exists())
+}
+
+fn run(
+    s: &ScenarioArgs,
+    out: Option<PathBuf>,
+    threads: Option<usize>,
+    quiet: bool,
+    force: bool,
+    resume: bool,
+) -> ExitCode {
+    let (l, runs) = match load(s) {
+        Ok(x) => x,
+        Err(c) => return c,
+    };
+    let dir = out.unwrap_or_else(|| PathBuf::from("output").join(&l.name));
+    let plan = runner::plan(&l, &runs);
+    let exists = dir_has_results(&dir);
+    if exists && !force && !resume {
+        eprintln!(
+            "error: {} already holds results: add --force to replace them or --resume to finish an interrupted sweep",
+            dir.display()
+        );
+        return ExitCode::from(2);
+    }
+    if exists && resume {
+        let old: Option<runner::Plan> = std::fs::read(dir.join("plan.json"))
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok());
+        if old.as_ref() != Some(&plan) {
+            eprintln!(
+                "error: {}: the scenario differs from the one whose results are there (plan.json); use --force to start again",
+                dir.display()
+            );
+            return ExitCode::from(2);
+        }
+    }
+    let pool = match rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.unwrap_or(0))
+        .build()
+    {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: --threads: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if exists && force {
+        for e in runner::OWN_ENTRIES {
+            let p = dir.join(e);
+            let r = if p.is_dir() {
+                std::fs::remove_dir_all(&p)
+            } else if p.exists() {
+                std::fs::remove_file(&p)
+            } else {
+                Ok(())
+            };
+            if let Err(err) = r {
+                eprintln!("error: cannot remove {}: {err}", p.display());
+                return ExitCode::from(1);
+            }
+        }
+    }
+    if let Err(e) = std::fs::create_dir_all(&dir) {
+        eprintln!("error: cannot create {}: {e}", dir.display());
+        return ExitCode::from(1);
+    }
+    let plan_text = serde_json::to_string_pretty(&plan).expect("plan serialises");
+    if let Err(e) = write_atomic(&dir.join("plan.json"), plan_text.as_bytes()) {
+        eprintln!(
+            "error: cannot write {}: {e}",
+            dir.join("plan.json").display()
+        );
+        return ExitCode::from(1);
+    }
+    let done: Vec<Option<RunRecord>> = runs
+        .iter()
+        .map(|r| {
+            if resume {
+                runner::completed(&dir, r)
+            } else {
+                None
+            }
+        })
+        .collect();
+    let pending: Vec<&Run> = runs
+        .iter()
+        .zip(&done)
+        .filter(|(_, d)| d.is_none())
+        .map(|(r, _)| r)
+        .collect();
+    if resume {
+        eprintln!(
+            "{}: {} of {} runs already complete",
+            dir.display(),
+            runs.len() - pending.len(),
+            runs.len()
+        );
+    }
+    let bar = if quiet || !std::io::stderr().is_terminal() {
+        indicatif::ProgressBar::hidden()
+    } else {
+        let b = indicatif::ProgressBar::new(pending.len() as u64);
+        b.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} runs, ETA {eta} {msg}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        b.enable_steady_tick(std::time::Duration::from_millis(250));
+        b
+    };
+    let name = l.name.clone();
+    let results: Vec<Result<RunRecord, String>> = pool.install(|| {
+        pending
+            .par_iter()
+            .map(|r| {
+                let rec = runner::run_one(&dir, &name, &plan, r);
+                bar.inc(1);
+                rec
+            })
+            .collect()
+    });
+    bar.finish_and_clear();
+    let mut new = results.into_iter();
+    let mut recs = Vec::with_capacity(runs.len());
+    for d in done {
+        match d {
+            Some(r) => recs.push(r),
+            None => match new.next().expect("one result per pending run") {
+                Ok(r) => recs.push(r),
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::from(1);
+                }
+            },
+        }
+    }
+    if let Err(e) = runner::finish(&dir, &l, &plan, &recs) {
+        eprintln!("error: {e}");
+        return ExitCode::from(1);
+    }
+    report(&l.name, &recs);
+    eprintln!("wrote {}", dir.display());
+    if recs.iter().any(|r| r.failed()) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn report(name: &str, recs: &[RunRecord]) {
+    let cols = hipdrop::output::metric_columns();
+    let get = |r: &RunRecord, c: &str| {
+        cols.iter()
+            .position(|(n, _)| *n == c)
+            .and_then(|i| r.metrics[i])
+            .unwrap_or(f64::NAN)
+    };
+    if let [r] = recs {
+        eprintln!(
+            "{name}: status {} after {:.2} s; pelvic drop {:.1} deg ({:.1} cm), hip adduction {:.1} deg, FPPA {:.1} deg, trunk lean {:.1} deg, hip contact {:.2} BW; {:.0} us/step, {:.1}x real time",
+            r.status, r.sim_time_s, get(r, "pelvic_drop_deg"), get(r, "pelvic_drop_cm"),
+            get(r, "hip_adduction_deg"), get(r, "knee_fppa_deg"), get(r, "trunk_lean_deg"),
+            get(r, "hip_contact_force_bw"), r.wall_time_s / r.steps.max(1) as f64 * 1e6,
+            r.sim_time_s / r.wall_time_s.max(1e-9)
+        );
+    } else {
+        let count = |s: &str| recs.iter().filter(|r| r.status == s).count();
+        eprintln!(
+            "{name}: {} runs: {} ok, {} lost_balance, {} diverged, {} failed to start",
+            recs.len(),
+            count("ok"),
+            count("lost_balance"),
+            count("diverged"),
+            count("failed")
+        );
+    }
+    for r in recs.iter().filter(|r| r.failed()) {
+        eprintln!("  {}: {} {}", r.id, r.status, r.status_detail);
+    }
+}
+
+fn generic() -> Model {
+    Model::gait2392(
+        hipdrop::model::Subject {
+            mass_kg: hipdrop::model::GENERIC_MASS_KG,
+            height_m: hipdrop::model::GENERIC_HEIGHT_M,
+        },
+        &Default::default(),
+    )
+    .expect("built-in model data are valid")
+}
+
+fn muscle_table(model: &Model) -> String {
+    let mut s = String::from("muscle,max_isometric_force_n,optimal_fiber_length_m,tendon_slack_length_m,pennation_at_optimal_rad\n");
+    for m in &model.muscles {
+        let p = &m.params;
+        s.push_str(&format!(
+            "{},{},{},{},{}\n",
+            m.name,
+            p.max_isometric_force_n,
+            p.optimal_fiber_length_m,
+            p.tendon_slack_length_m,
+            p.pennation_at_optimal_rad
+        ));
+    }
+    s
+}
+
+fn muscles(moment_arms: bool, out: Option<PathBuf>) -> ExitCode {
+    let model = generic();
+    let text = if moment_arms {
+        moment_arm_table(&model)
+    } else {
+        muscle_table(&model)
+    };
+    write_out(out, &text)
 }
 
 /// Moment arms (-dL/dq, m) of every right-leg muscle crossing the hip, about

@@ -77,6 +77,11 @@ impl Spline {
         Ok(Self { x, y, m })
     }
 
+    /// Knots and values.
+    pub fn knots(&self) -> (&[f64], &[f64]) {
+        (&self.x, &self.y)
+    }
+
     /// Value at `t`; outside the knots the end segments are extended linearly.
     pub fn eval(&self, t: f64) -> f64 {
         let n = self.x.len();

@@ -1,4 +1,4 @@
-//! Writing results: summary and time-series CSV, written atomically (temporary file,
+//! Writing results: time-series CSV, OpenSim `.mot` and `.sto`, written atomically (temporary file,
 //! then rename) so that an interrupted run never leaves a file that looks complete.
 
 use crate::model::Model;
@@ -55,51 +55,10 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     std::fs::rename(&tmp, path)
 }
 
-fn fmt(v: f64) -> String {
+/// Shortest text that round-trips `v`.
+pub fn fmt(v: f64) -> String {
     // Shortest representation that round-trips: bit-identical values give identical text.
     format!("{v}")
-}
-
-/// Summary CSV: one row per run with its parameters and steady-state metrics.
-pub fn summary_csv(params: &[String], rows: &[(String, Vec<String>, &RunResult)]) -> String {
-    let mut s = String::from("run_id");
-    for p in params {
-        s.push(',');
-        s.push_str(p);
-    }
-    for (c, _) in metric_columns() {
-        s.push(',');
-        s.push_str(c);
-    }
-    s.push_str(",status,status_time_s,status_detail,sim_time_s,wall_time_s\n");
-    for (id, values, r) in rows {
-        s.push_str(id);
-        for v in values {
-            s.push(',');
-            s.push_str(v);
-        }
-        for (_, f) in metric_columns() {
-            s.push(',');
-            s.push_str(&fmt(f(&r.steady)));
-        }
-        let (t, detail) = match &r.status {
-            crate::sim::Status::Ok => (String::new(), String::new()),
-            crate::sim::Status::LostBalance { time_s } => {
-                (fmt(*time_s), "centre of pressure left the foot".into())
-            }
-            crate::sim::Status::Diverged { time_s, what } => (fmt(*time_s), what.replace(',', ";")),
-        };
-        let sim_t = r.series.last().map(|m| m.time_s).unwrap_or(0.0);
-        s.push_str(&format!(
-            ",{},{},{},{},{:.3}\n",
-            r.status.label(),
-            t,
-            detail,
-            fmt(sim_t),
-            r.wall_time_s
-        ));
-    }
-    s
 }
 
 /// Time-series CSV of one run: metrics, then activation and force of every muscle.
@@ -145,4 +104,165 @@ pub fn timeseries_csv(model: &Model, r: &RunResult) -> String {
         s.push('\n');
     }
     s
+}
+
+/// gait2392 joint owning each coordinate (OpenSim state names `/jointset/<joint>/<coord>`).
+fn joint_of(coord_name: &str) -> String {
+    if coord_name.starts_with("pelvis_") {
+        return "ground_pelvis".into();
+    }
+    if coord_name.starts_with("lumbar_") {
+        return "back".into();
+    }
+    // hip_flexion_r -> hip_r, knee_angle_l -> knee_l, subtalar_angle_r -> subtalar_r
+    let side = &coord_name[coord_name.len() - 1..];
+    let joint = coord_name.split('_').next().unwrap_or(coord_name);
+    format!("{joint}_{side}")
+}
+
+/// OpenSim coordinate columns of a run, in gait2392 order: the six pelvis coordinates
+/// (from the recorded pelvis pose), then the model's coordinates. `(name, is_angle, values per row)`.
+pub fn opensim_coordinates(r: &RunResult) -> Vec<(String, bool, Vec<f64>)> {
+    let names = crate::model::coord_names();
+    let mut cols: Vec<(String, bool, Vec<f64>)> = Vec::new();
+    let pelvis: Vec<[f64; 6]> = r
+        .poses
+        .iter()
+        .map(|poses| {
+            let p = &poses[crate::model::body::PELVIS];
+            // gait2392 ground_pelvis: tilt about z, list about x, rotation about y (body-fixed), then translation.
+            let a = crate::math::cardan_zxy(&p.rotation);
+            let t = p.translation.vector;
+            [a[0], a[1], a[2], t.x, t.y, t.z]
+        })
+        .collect();
+    for (k, n) in [
+        "pelvis_tilt",
+        "pelvis_list",
+        "pelvis_rotation",
+        "pelvis_tx",
+        "pelvis_ty",
+        "pelvis_tz",
+    ]
+    .iter()
+    .enumerate()
+    {
+        cols.push((n.to_string(), k < 3, pelvis.iter().map(|p| p[k]).collect()));
+    }
+    for (i, n) in names.iter().enumerate() {
+        cols.push((n.clone(), true, r.coords.iter().map(|q| q[i]).collect()));
+    }
+    cols
+}
+
+fn storage(name: &str, in_degrees: bool, header: &[String], rows: &[Vec<f64>]) -> String {
+    let mut s = format!(
+        "{name}\nversion=1\nnRows={}\nnColumns={}\ninDegrees={}\nDataType=double\nendheader\n",
+        rows.len(),
+        header.len(),
+        if in_degrees { "yes" } else { "no" }
+    );
+    s.push_str(&header.join("\t"));
+    s.push('\n');
+    for row in rows {
+        let cells: Vec<String> = row.iter().map(|v| fmt(*v)).collect();
+        s.push_str(&cells.join("\t"));
+        s.push('\n');
+    }
+    s
+}
+
+/// OpenSim motion (`.mot`): time, then the coordinates with gait2392 names; angles in
+/// degrees, translations in metres (OpenSim's convention for `inDegrees=yes`).
+pub fn mot(name: &str, r: &RunResult) -> String {
+    let cols = opensim_coordinates(r);
+    let mut header = vec!["time".to_string()];
+    header.extend(cols.iter().map(|c| c.0.clone()));
+    let rows: Vec<Vec<f64>> = (0..r.series.len())
+        .map(|i| {
+            let mut row = vec![r.series[i].time_s];
+            for (_, angle, v) in &cols {
+                row.push(if *angle { v[i].to_degrees() } else { v[i] });
+            }
+            row
+        })
+        .collect();
+    storage(name, true, &header, &rows)
+}
+
+/// OpenSim states (`.sto`, OpenSim 4 state names): coordinate values (rad, m) as
+/// `/jointset/<joint>/<coordinate>/value`, and muscle activations as `/forceset/<muscle>/activation`.
+pub fn sto(name: &str, model: &Model, r: &RunResult) -> String {
+    let cols = opensim_coordinates(r);
+    let mut header = vec!["time".to_string()];
+    header.extend(
+        cols.iter()
+            .map(|c| format!("/jointset/{}/{}/value", joint_of(&c.0), c.0)),
+    );
+    header.extend(
+        model
+            .muscles
+            .iter()
+            .map(|m| format!("/forceset/{}/activation", m.name)),
+    );
+    let rows: Vec<Vec<f64>> = (0..r.series.len())
+        .map(|i| {
+            let mut row = vec![r.series[i].time_s];
+            row.extend(cols.iter().map(|c| c.2[i]));
+            row.extend(r.muscles[i].activation.iter().copied());
+            row
+        })
+        .collect();
+    storage(name, false, &header, &rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::model::{coord, Iso};
+    use crate::sim::{Metrics, MuscleSample, RunResult, Status};
+
+    /// The pelvis columns are gait2392's ground_pelvis coordinates of the recorded pose.
+    #[test]
+    fn pelvis_coordinates_invert_the_ground_pelvis_joint() {
+        let (tilt, list, rot) = (0.1, -0.2, 0.3);
+        let r = crate::math::from_cardan_zxy([tilt, list, rot]);
+        let pose = Iso::from_parts(nalgebra::Translation3::new(0.1, 0.9, -0.05), r);
+        let res = RunResult {
+            status: Status::Ok,
+            series: vec![Metrics::default()],
+            muscles: vec![MuscleSample::default()],
+            coords: vec![[0.0; coord::COUNT]],
+            poses: vec![{
+                let mut p = [Iso::identity(); crate::model::body::COUNT];
+                p[crate::model::body::PELVIS] = pose;
+                p
+            }],
+            stance_side: crate::model::Side::Right,
+            steady: Metrics::default(),
+            steady_muscles: MuscleSample::default(),
+            steps: 1,
+            wall_time_s: 0.0,
+        };
+        let c = super::opensim_coordinates(&res);
+        let got: Vec<f64> = c.iter().take(6).map(|x| x.2[0]).collect();
+        let want = [tilt, list, rot, 0.1, 0.9, -0.05];
+        for (g, w) in got.iter().zip(want) {
+            assert!((g - w).abs() < 1e-12, "{got:?}");
+        }
+        assert_eq!(c[7].0, "hip_adduction_r");
+        // ground_pelvis applies Rz(tilt) Rx(list) Ry(rotation), as OpenSim's CustomJoint.
+        let z = nalgebra::UnitQuaternion::from_axis_angle(&nalgebra::Vector3::z_axis(), tilt);
+        let x = nalgebra::UnitQuaternion::from_axis_angle(&nalgebra::Vector3::x_axis(), list);
+        let y = nalgebra::UnitQuaternion::from_axis_angle(&nalgebra::Vector3::y_axis(), rot);
+        assert!((z * x * y).angle_to(&r) < 1e-12);
+    }
+
+    #[test]
+    fn joints_of_coordinates() {
+        assert_eq!(super::joint_of("hip_adduction_r"), "hip_r");
+        assert_eq!(super::joint_of("knee_angle_l"), "knee_l");
+        assert_eq!(super::joint_of("subtalar_angle_r"), "subtalar_r");
+        assert_eq!(super::joint_of("lumbar_bending"), "back");
+        assert_eq!(super::joint_of("pelvis_tx"), "ground_pelvis");
+    }
 }

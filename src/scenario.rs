@@ -1,25 +1,245 @@
-//! Scenario files (TOML): what to simulate. Plain serde types, no physics; `--set`
-//! overrides are applied to the TOML tree before it is checked, so a typo in an
-//! override is caught exactly like a typo in the file.
+//! Scenario files (TOML): what to simulate, and which parameters to sweep.
+//!
+//! One source of truth, [`keys`], lists every key the loader accepts with its unit,
+//! default, allowed range and meaning; it drives validation, `hipdrop list keys` and
+//! the test that `docs/scenarios.md` documents every key.
+//!
+//! Loading: the file and its `include`s (relative to the including file, recursive,
+//! cycles rejected) are flattened to `section.key = value` leaves, later files and then
+//! `--set KEY=VALUE` overriding earlier ones. Every leaf is checked (unknown keys get the
+//! nearest valid key suggested; type and range errors name file, line, key, value and
+//! the allowed range) and every problem is reported at once. The sweep is then expanded
+//! into runs ([`crate::sweep`]), and each run's scenario is checked again.
 
 use crate::model::{Side, Subject};
 use crate::sim::StanceConfig;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
-/// A bad scenario: file, key, value and what is allowed.
-#[derive(Debug, thiserror::Error)]
-#[error("{file}: {msg}")]
-pub struct ScenarioError {
+/// Where a value came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
     /// File (or `--set`).
     pub file: String,
+    /// Line (1-based; 0 when unknown, e.g. `--set`).
+    pub line: usize,
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.line > 0 {
+            write!(f, "{}:{}", self.file, self.line)
+        } else {
+            write!(f, "{}", self.file)
+        }
+    }
+}
+
+/// One problem in a scenario.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// Where.
+    pub origin: Origin,
     /// What is wrong.
     pub msg: String,
 }
 
+/// A bad scenario: every problem found, each naming file, line, key, value and what is allowed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScenarioError {
+    /// The problems, in file order.
+    pub problems: Vec<Problem>,
+}
+
+impl std::fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, p) in self.problems.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{}: {}", p.origin, p.msg)?;
+        }
+        Ok(())
+    }
+}
+impl std::error::Error for ScenarioError {}
+
+/// Type of a key's value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Kind {
+    /// A number (integers accepted).
+    Float,
+    /// An integer.
+    Int,
+    /// `true` or `false`.
+    Bool,
+    /// One of the listed strings.
+    Choice(&'static [&'static str]),
+    /// Any string.
+    Text,
+    /// A list of file names.
+    Files,
+    /// A sweep axis: a list of values or a table (see `docs/scenarios.md`).
+    Axis,
+}
+
+/// One accepted key: the single source of truth for validation, `hipdrop list keys` and the docs test.
+#[derive(Debug, Clone)]
+pub struct KeySpec {
+    /// Full dotted name; `<...>` marks a family (`strength.<muscle or group>`).
+    pub name: &'static str,
+    /// Value type.
+    pub kind: Kind,
+    /// Unit (empty when dimensionless).
+    pub unit: &'static str,
+    /// Default value.
+    pub default: toml::Value,
+    /// Smallest allowed value (numbers).
+    pub min: f64,
+    /// Largest allowed value (numbers).
+    pub max: f64,
+    /// What it does.
+    pub doc: &'static str,
+}
+
+impl KeySpec {
+    /// Allowed values, for messages and docs.
+    pub fn allowed(&self) -> String {
+        match &self.kind {
+            Kind::Float | Kind::Int => {
+                let u = if self.unit.is_empty() {
+                    String::new()
+                } else {
+                    format!(" {}", self.unit)
+                };
+                format!("{} to {}{u}", self.min, self.max)
+            }
+            Kind::Bool => "true or false".into(),
+            Kind::Choice(c) => c
+                .iter()
+                .map(|s| format!("\"{s}\""))
+                .collect::<Vec<_>>()
+                .join(" or "),
+            Kind::Text => "a string".into(),
+            Kind::Files => "a list of file names".into(),
+            Kind::Axis => {
+                "a list, {start, stop, count} or {min, max[, distribution, mean, sd]}".into()
+            }
+        }
+    }
+    /// Whether the key can be a sweep axis.
+    pub fn sweepable(&self) -> bool {
+        matches!(
+            self.kind,
+            Kind::Float | Kind::Int | Kind::Bool | Kind::Choice(_)
+        ) && !self.name.starts_with("sweep.")
+            && self.name != "model.muscle_set"
+    }
+}
+
+/// Sweep modes.
+pub const SWEEP_MODES: &[&str] = &["grid", "zip", "one_at_a_time", "random", "latin_hypercube"];
+
+/// Every key the loader accepts.
+pub fn keys() -> Vec<KeySpec> {
+    use toml::Value::{Boolean as B, Float as F, Integer as I, String as S};
+    let c = StanceConfig::default();
+    let k = |name, kind, unit, default, min, max, doc| KeySpec {
+        name,
+        kind,
+        unit,
+        default,
+        min,
+        max,
+        doc,
+    };
+    vec![
+        k("name", Kind::Text, "", S(String::new()), 0.0, 0.0,
+          "Scenario name: the output directory is output/<name>. Default: the file name without .toml. Not inherited from included files."),
+        k("include", Kind::Files, "", toml::Value::Array(vec![]), 0.0, 0.0,
+          "Files read first (paths relative to this file, recursively); this file's keys override theirs."),
+        k("subject.mass_kg", Kind::Float, "kg", F(crate::model::GENERIC_MASS_KG), 30.0, 200.0,
+          "Body mass. Segment masses scale with it; muscle forces scale with mass^(2/3)."),
+        k("subject.height_m", Kind::Float, "m", F(crate::model::GENERIC_HEIGHT_M), 1.2, 2.3,
+          "Height. All lengths (segments, muscle paths, fibre and tendon lengths) scale with height / 1.80 m."),
+        k("subject.stance_side", Kind::Choice(&["left", "right"]), "", S("right".into()), 0.0, 0.0,
+          "The leg stood on; the other leg is lifted."),
+        k("model.muscle_set", Kind::Choice(&["gait2392"]), "", S("gait2392".into()), 0.0, 0.0,
+          "Muscle data set. Only OpenSim gait2392 (92 muscles) exists."),
+        k("strength.<muscle or group>", Kind::Float, "", F(1.0), 0.0, 10.0,
+          "Factor of the nominal max isometric force of a gait2392 muscle (glut_med1) or group (hip_abductors; see `hipdrop list groups`), both sides, or one side with _r/_l. Factors multiply where a muscle is named twice."),
+        k("task.duration_s", Kind::Float, "s", F(c.duration_s), 0.01, 600.0,
+          "Simulated time."),
+        k("task.stance_knee_flexion_deg", Kind::Float, "deg", F(c.stance_knee_flexion_deg), 0.0, 60.0,
+          "Stance-knee flexion held by the controller."),
+        k("task.swing_hip_flexion_deg", Kind::Float, "deg", F(c.swing_hip_flexion_deg), 0.0, 90.0,
+          "Hip flexion of the lifted leg."),
+        k("task.swing_knee_flexion_deg", Kind::Float, "deg", F(c.swing_knee_flexion_deg), 0.0, 120.0,
+          "Knee flexion of the lifted leg."),
+        k("task.compensation", Kind::Bool, "", B(c.compensation), 0.0, 0.0,
+          "Lean the trunk over the stance leg in proportion to the pelvic drop (the compensated Trendelenburg)."),
+        k("controller.posture_frequency_rad_s", Kind::Float, "rad/s", F(c.posture_frequency_rad_s), 0.5, 50.0,
+          "Natural frequency of the posture PD loops."),
+        k("controller.posture_damping_ratio", Kind::Float, "", F(c.posture_damping_ratio), 0.1, 5.0,
+          "Damping ratio of the posture PD loops."),
+        k("controller.balance_frequency_rad_s", Kind::Float, "rad/s", F(c.balance_frequency_rad_s), 0.1, 20.0,
+          "Natural frequency of the centre-of-mass balance loop."),
+        k("controller.control_period_s", Kind::Float, "s", F(c.control_period_s), 1e-4, 0.05,
+          "Period of the static optimisation; at least integration.dt_s."),
+        k("controller.compensation_gain", Kind::Float, "deg/deg", F(c.compensation_gain), 0.0, 5.0,
+          "Trunk lean per degree of pelvic drop when task.compensation is on."),
+        k("controller.compensation_max_lean_deg", Kind::Float, "deg", F(c.compensation_max_lean_deg), 0.0, 30.0,
+          "Largest compensating trunk lean."),
+        k("integration.dt_s", Kind::Float, "s", F(c.dt_s), 1e-4, 5e-3,
+          "Physics step."),
+        k("integration.substeps", Kind::Int, "", I(c.substeps as i64), 1.0, 16.0,
+          "rapier solver iterations per step."),
+        k("output.record_interval_s", Kind::Float, "s", F(c.record_interval_s), 1e-4, 1.0,
+          "Interval between time-series rows (.csv, .mot, .sto); at least integration.dt_s."),
+        k("output.steady_window_s", Kind::Float, "s", F(c.steady_window_s), 0.0, 600.0,
+          "Window at the end of the run averaged for the steady-state metrics in summary.csv; at most task.duration_s."),
+        k("sweep.mode", Kind::Choice(SWEEP_MODES), "", S("grid".into()), 0.0, 0.0,
+          "How axes combine: grid (cartesian product), zip (varied together), one_at_a_time (each axis alone, the others at the base value), random or latin_hypercube (sweep.samples draws)."),
+        k("sweep.samples", Kind::Int, "", I(10), 1.0, 100000.0,
+          "Number of runs drawn in random and latin_hypercube modes."),
+        k("sweep.seed", Kind::Int, "", I(1), 0.0, 9007199254740991.0,
+          "Seed of the random and latin_hypercube draws: the same seed gives the same runs."),
+        k("sweep.axes.<key>", Kind::Axis, "", toml::Value::Array(vec![]), 0.0, 0.0,
+          "A swept key (any number, boolean or choice key above, quoted: \"strength.hip_abductors\"): a list [1.0, 0.5], a range {start, stop, count}, or for random modes {min, max} (uniform) or {min, max, distribution = \"normal\", mean, sd} (normal truncated to [min, max])."),
+    ]
+}
+
+/// Muscle base names and group names valid after `strength.` (without `_r`/`_l`).
+pub fn strength_names() -> Vec<String> {
+    let m = generic_model();
+    let mut v: Vec<String> = m.groups.keys().cloned().collect();
+    for mu in &m.muscles {
+        if !v.contains(&mu.base) {
+            v.push(mu.base.clone());
+        }
+    }
+    v.push("all".into());
+    v
+}
+
+fn generic_model() -> &'static crate::model::Model {
+    static M: std::sync::OnceLock<crate::model::Model> = std::sync::OnceLock::new();
+    M.get_or_init(|| {
+        crate::model::Model::gait2392(
+            Subject {
+                mass_kg: crate::model::GENERIC_MASS_KG,
+                height_m: crate::model::GENERIC_HEIGHT_M,
+            },
+            &BTreeMap::new(),
+        )
+        .expect("built-in model data are valid")
+    })
+}
+
 /// The subject.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, default)]
+#[serde(deny_unknown_fields)]
 pub struct SubjectSection {
     /// Body mass (kg), 30-200.
     pub mass_kg: f64,
@@ -28,19 +248,18 @@ pub struct SubjectSection {
     /// Stance side, "left" or "right".
     pub stance_side: Side,
 }
-impl Default for SubjectSection {
-    fn default() -> Self {
-        Self {
-            mass_kg: crate::model::GENERIC_MASS_KG,
-            height_m: crate::model::GENERIC_HEIGHT_M,
-            stance_side: Side::Right,
-        }
-    }
+
+/// The model.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ModelSection {
+    /// Muscle data set: "gait2392".
+    pub muscle_set: String,
 }
 
 /// The task.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, default)]
+#[serde(deny_unknown_fields)]
 pub struct TaskSection {
     /// Simulated time (s).
     pub duration_s: f64,
@@ -53,22 +272,10 @@ pub struct TaskSection {
     /// Trunk-lean compensation on or off.
     pub compensation: bool,
 }
-impl Default for TaskSection {
-    fn default() -> Self {
-        let c = StanceConfig::default();
-        Self {
-            duration_s: c.duration_s,
-            stance_knee_flexion_deg: c.stance_knee_flexion_deg,
-            swing_hip_flexion_deg: c.swing_hip_flexion_deg,
-            swing_knee_flexion_deg: c.swing_knee_flexion_deg,
-            compensation: c.compensation,
-        }
-    }
-}
 
 /// The controller.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, default)]
+#[serde(deny_unknown_fields)]
 pub struct ControllerSection {
     /// Natural frequency of the posture PD loops (rad/s).
     pub posture_frequency_rad_s: f64,
@@ -78,71 +285,42 @@ pub struct ControllerSection {
     pub balance_frequency_rad_s: f64,
     /// Static optimisation period (s).
     pub control_period_s: f64,
-    /// Trunk lean per degree of pelvic drop when compensating.
+    /// Trunk lean per degree of pelvic drop when compensating (deg/deg).
     pub compensation_gain: f64,
     /// Largest compensating trunk lean (deg).
     pub compensation_max_lean_deg: f64,
 }
-impl Default for ControllerSection {
-    fn default() -> Self {
-        let c = StanceConfig::default();
-        Self {
-            posture_frequency_rad_s: c.posture_frequency_rad_s,
-            posture_damping_ratio: c.posture_damping_ratio,
-            balance_frequency_rad_s: c.balance_frequency_rad_s,
-            control_period_s: c.control_period_s,
-            compensation_gain: c.compensation_gain,
-            compensation_max_lean_deg: c.compensation_max_lean_deg,
-        }
-    }
-}
 
 /// Integration.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, default)]
+#[serde(deny_unknown_fields)]
 pub struct IntegrationSection {
     /// Physics step (s), 1e-4 to 5e-3.
     pub dt_s: f64,
     /// rapier solver iterations per step, 1-16.
     pub substeps: usize,
 }
-impl Default for IntegrationSection {
-    fn default() -> Self {
-        let c = StanceConfig::default();
-        Self {
-            dt_s: c.dt_s,
-            substeps: c.substeps,
-        }
-    }
-}
 
 /// Outputs.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, default)]
+#[serde(deny_unknown_fields)]
 pub struct OutputSection {
     /// Interval between time-series rows (s).
     pub record_interval_s: f64,
     /// Window at the end of the run averaged for steady-state metrics (s).
     pub steady_window_s: f64,
 }
-impl Default for OutputSection {
-    fn default() -> Self {
-        let c = StanceConfig::default();
-        Self {
-            record_interval_s: c.record_interval_s,
-            steady_window_s: c.steady_window_s,
-        }
-    }
-}
 
-/// A whole scenario.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, default)]
+/// One run's fully resolved scenario (sweep values applied).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
 pub struct Scenario {
-    /// Name (default: the file stem).
+    /// Name.
     pub name: String,
     /// The subject.
     pub subject: SubjectSection,
+    /// The model.
+    pub model: ModelSection,
     /// Strength factor per muscle or group (1 = nominal gait2392 force).
     pub strength: BTreeMap<String, f64>,
     /// The task.
@@ -155,6 +333,30 @@ pub struct Scenario {
     pub output: OutputSection,
 }
 
+/// A loaded scenario: the base values, the sweep and where every value came from.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    /// Scenario name.
+    pub name: String,
+    /// The top-level file.
+    pub path: PathBuf,
+    /// Every plain key (defaults filled in) -> value, sweep keys excluded.
+    pub base: BTreeMap<String, toml::Value>,
+    /// Sweep settings and axes (`sweep.mode`, `sweep.axes.<key>`, ...) as written.
+    pub sweep: BTreeMap<String, toml::Value>,
+    /// Keys given with `--set`, in order.
+    pub set_keys: Vec<String>,
+    /// Origin of every key that was written somewhere.
+    pub origins: BTreeMap<String, Origin>,
+}
+
+/// A flattened leaf.
+struct Leaf {
+    key: String,
+    value: toml::Value,
+    origin: Origin,
+}
+
 /// Parse a `--set KEY=VALUE` value: TOML literal if it parses, else a string.
 fn parse_value(v: &str) -> toml::Value {
     let doc = format!("x = {v}");
@@ -164,160 +366,552 @@ fn parse_value(v: &str) -> toml::Value {
     }
 }
 
-/// Load `path`, apply `sets` ("key.path=value"), check and return the scenario.
-pub fn load(path: &std::path::Path, sets: &[String]) -> Result<Scenario, ScenarioError> {
-    let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
-        file: file.clone(),
-        msg: format!("cannot read: {e}"),
-    })?;
-    let mut table: toml::Table = text.parse().map_err(|e: toml::de::Error| ScenarioError {
-        file: file.clone(),
-        msg: e.to_string(),
-    })?;
-    for s in sets {
-        let (k, v) = s.split_once('=').ok_or_else(|| ScenarioError {
-            file: "--set".into(),
-            msg: format!("'{s}' is not KEY=VALUE"),
-        })?;
-        let mut node = &mut table;
-        let parts: Vec<&str> = k.trim().split('.').collect();
-        for p in &parts[..parts.len() - 1] {
-            let e = node
-                .entry(p.to_string())
-                .or_insert_with(|| toml::Value::Table(Default::default()));
-            node = e.as_table_mut().ok_or_else(|| ScenarioError {
-                file: "--set".into(),
-                msg: format!("{k}: '{p}' is not a section"),
-            })?;
-        }
-        node.insert(parts[parts.len() - 1].to_string(), parse_value(v.trim()));
-    }
-    let mut sc: Scenario = table
-        .try_into()
-        .map_err(|e: toml::de::Error| ScenarioError {
-            file: file.clone(),
-            msg: e.message().to_string(),
-        })?;
-    if sc.name.is_empty() {
-        sc.name = path
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "scenario".into());
-    }
-    validate(&sc).map_err(|msg| ScenarioError { file, msg })?;
-    Ok(sc)
+fn line_of(text: &str, byte: usize) -> usize {
+    text[..byte.min(text.len())].matches('\n').count() + 1
 }
 
-fn validate(sc: &Scenario) -> Result<(), String> {
-    let mut errs = Vec::new();
-    let mut range = |key: &str, v: f64, lo: f64, hi: f64, unit: &str| {
-        if !(v.is_finite() && v >= lo && v <= hi) {
-            errs.push(format!("{key} = {v}: allowed {lo} to {hi} {unit}"));
+/// Line of the key at `path` in the document (0 if not found).
+fn key_line(doc: &toml_edit::ImDocument<&str>, text: &str, path: &[String]) -> usize {
+    let mut t: &dyn toml_edit::TableLike = doc.as_table();
+    let mut line = 0;
+    for (i, p) in path.iter().enumerate() {
+        let Some((k, item)) = t.get_key_value(p) else {
+            break;
+        };
+        if let Some(s) = k.span().or_else(|| item.span()) {
+            line = line_of(text, s.start);
+        }
+        if i + 1 < path.len() {
+            match item.as_table_like() {
+                Some(tt) => t = tt,
+                None => break,
+            }
+        }
+    }
+    line
+}
+
+fn flatten(
+    prefix: &mut Vec<String>,
+    t: &toml::Table,
+    doc: &toml_edit::ImDocument<&str>,
+    text: &str,
+    file: &str,
+    out: &mut Vec<Leaf>,
+) {
+    for (k, v) in t {
+        prefix.push(k.clone());
+        let axis = prefix.len() == 3 && prefix[0] == "sweep" && prefix[1] == "axes";
+        let strength = prefix.len() == 2 && prefix[0] == "strength";
+        match v {
+            toml::Value::Table(sub) if !axis && !strength => {
+                flatten(prefix, sub, doc, text, file, out)
+            }
+            _ => out.push(Leaf {
+                key: prefix.join("."),
+                value: v.clone(),
+                origin: Origin {
+                    file: file.to_string(),
+                    line: key_line(doc, text, prefix),
+                },
+            }),
+        }
+        prefix.pop();
+    }
+}
+
+/// Read `path` and its includes into `leaves` (includes first).
+fn read_layers(
+    path: &Path,
+    shown: &str,
+    stack: &mut Vec<PathBuf>,
+    top: bool,
+    leaves: &mut Vec<Leaf>,
+    problems: &mut Vec<Problem>,
+) {
+    let at = |line| Origin {
+        file: shown.to_string(),
+        line,
+    };
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) => {
+            problems.push(Problem {
+                origin: at(0),
+                msg: format!("cannot read: {e}"),
+            });
+            return;
         }
     };
-    range("subject.mass_kg", sc.subject.mass_kg, 30.0, 200.0, "kg");
-    range("subject.height_m", sc.subject.height_m, 1.2, 2.3, "m");
-    range("task.duration_s", sc.task.duration_s, 0.01, 600.0, "s");
-    range(
-        "task.stance_knee_flexion_deg",
-        sc.task.stance_knee_flexion_deg,
-        0.0,
-        60.0,
-        "deg",
-    );
-    range(
-        "task.swing_hip_flexion_deg",
-        sc.task.swing_hip_flexion_deg,
-        0.0,
-        90.0,
-        "deg",
-    );
-    range(
-        "task.swing_knee_flexion_deg",
-        sc.task.swing_knee_flexion_deg,
-        0.0,
-        120.0,
-        "deg",
-    );
-    range("integration.dt_s", sc.integration.dt_s, 1e-4, 5e-3, "s");
-    range(
-        "integration.substeps",
-        sc.integration.substeps as f64,
-        1.0,
-        16.0,
-        "",
-    );
-    range(
-        "controller.control_period_s",
-        sc.controller.control_period_s,
-        sc.integration.dt_s,
-        0.05,
-        "s (at least integration.dt_s)",
-    );
-    range(
-        "controller.posture_frequency_rad_s",
-        sc.controller.posture_frequency_rad_s,
-        0.5,
-        50.0,
-        "rad/s",
-    );
-    range(
-        "controller.posture_damping_ratio",
-        sc.controller.posture_damping_ratio,
-        0.1,
-        5.0,
-        "",
-    );
-    range(
-        "controller.balance_frequency_rad_s",
-        sc.controller.balance_frequency_rad_s,
-        0.1,
-        20.0,
-        "rad/s",
-    );
-    range(
-        "controller.compensation_gain",
-        sc.controller.compensation_gain,
-        0.0,
-        5.0,
-        "deg/deg",
-    );
-    range(
-        "controller.compensation_max_lean_deg",
-        sc.controller.compensation_max_lean_deg,
-        0.0,
-        30.0,
-        "deg",
-    );
-    range(
-        "output.record_interval_s",
-        sc.output.record_interval_s,
-        sc.integration.dt_s,
-        1.0,
-        "s",
-    );
-    range(
-        "output.steady_window_s",
-        sc.output.steady_window_s,
-        0.0,
-        sc.task.duration_s,
-        "s (at most task.duration_s)",
-    );
-    for (k, v) in &sc.strength {
-        range(
-            &format!("strength.{k}"),
-            *v,
-            0.0,
-            10.0,
-            "(factor of nominal force)",
-        );
+    let table: toml::Table = match text.parse() {
+        Ok(t) => t,
+        Err(e) => {
+            let e: toml::de::Error = e;
+            let line = e.span().map(|s| line_of(&text, s.start)).unwrap_or(0);
+            problems.push(Problem {
+                origin: at(line),
+                msg: format!("not valid TOML: {}", e.message().trim().replace('\n', "; ")),
+            });
+            return;
+        }
+    };
+    let doc = match toml_edit::ImDocument::parse(text.as_str()) {
+        Ok(d) => d,
+        Err(e) => {
+            problems.push(Problem {
+                origin: at(0),
+                msg: format!("not valid TOML: {e}"),
+            });
+            return;
+        }
+    };
+    let canon = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+    stack.push(canon);
+    if let Some(inc) = table.get("include") {
+        let line = key_line(&doc, &text, &["include".to_string()]);
+        let list: Option<Vec<&str>> = inc
+            .as_array()
+            .and_then(|a| a.iter().map(|v| v.as_str()).collect());
+        match list {
+            None => problems.push(Problem {
+                origin: at(line),
+                msg: format!(
+                    "include = {inc}: allowed a list of file names, e.g. include = [\"base.toml\"]"
+                ),
+            }),
+            Some(files) => {
+                let dir = path.parent().unwrap_or(Path::new("."));
+                for f in files {
+                    let p = dir.join(f);
+                    let c = p.canonicalize().unwrap_or_else(|_| p.clone());
+                    if stack.contains(&c) {
+                        let chain: Vec<String> = stack
+                            .iter()
+                            .chain(std::iter::once(&c))
+                            .map(|p| {
+                                p.file_name()
+                                    .map(|n| n.to_string_lossy().into_owned())
+                                    .unwrap_or_default()
+                            })
+                            .collect();
+                        problems.push(Problem {
+                            origin: at(line),
+                            msg: format!("include cycle: {}", chain.join(" -> ")),
+                        });
+                        continue;
+                    }
+                    if !p.exists() {
+                        problems.push(Problem {
+                            origin: at(line),
+                            msg: format!("include = \"{f}\": no such file {}", p.display()),
+                        });
+                        continue;
+                    }
+                    read_layers(&p, &p.display().to_string(), stack, false, leaves, problems);
+                }
+            }
+        }
     }
-    if errs.is_empty() {
-        Ok(())
-    } else {
-        Err(errs.join("\n  "))
+    stack.pop();
+    let mut own = Vec::new();
+    flatten(&mut Vec::new(), &table, &doc, &text, shown, &mut own);
+    own.retain(|l| l.key != "include" && (top || l.key != "name"));
+    leaves.extend(own);
+}
+
+fn type_name(v: &toml::Value) -> &'static str {
+    v.type_str()
+}
+
+fn nearest<'a>(key: &str, candidates: impl Iterator<Item = &'a str>) -> Option<String> {
+    candidates
+        .map(|c| (strsim::levenshtein(key, c), c))
+        .min()
+        .filter(|(d, c)| *d <= (c.len().max(key.len()) / 2).max(2))
+        .map(|(_, c)| c.to_string())
+}
+
+/// Check one value against a spec; `Err(msg)` names key, value and what is allowed.
+pub fn check_value(spec: &KeySpec, key: &str, v: &toml::Value) -> Result<toml::Value, String> {
+    let bad = || format!("{key} = {v}: allowed {}", spec.allowed());
+    match &spec.kind {
+        Kind::Float | Kind::Int => {
+            let x = match v {
+                toml::Value::Float(f) if spec.kind == Kind::Float => *f,
+                toml::Value::Integer(i) => *i as f64,
+                toml::Value::Float(f) if f.fract() == 0.0 => *f,
+                _ => {
+                    let want = if spec.kind == Kind::Int {
+                        "an integer"
+                    } else {
+                        "a number"
+                    };
+                    return Err(format!(
+                        "{key} = {v}: expected {want} ({}), found {}",
+                        spec.allowed(),
+                        type_name(v)
+                    ));
+                }
+            };
+            if !(x.is_finite() && x >= spec.min && x <= spec.max) {
+                return Err(bad());
+            }
+            Ok(if spec.kind == Kind::Int {
+                toml::Value::Integer(x as i64)
+            } else {
+                toml::Value::Float(x)
+            })
+        }
+        Kind::Bool => match v {
+            toml::Value::Boolean(_) => Ok(v.clone()),
+            _ => Err(bad()),
+        },
+        Kind::Choice(c) => match v.as_str() {
+            Some(s) if c.contains(&s) => Ok(v.clone()),
+            _ => Err(bad()),
+        },
+        Kind::Text => match v {
+            toml::Value::String(_) => Ok(v.clone()),
+            _ => Err(bad()),
+        },
+        Kind::Files | Kind::Axis => Ok(v.clone()),
     }
+}
+
+/// The spec for a plain key (`strength.glut_med1` maps to the strength family), if any.
+pub fn spec_for(key: &str) -> Option<KeySpec> {
+    let all = keys();
+    if let Some(name) = key.strip_prefix("strength.") {
+        let base = name
+            .strip_suffix("_r")
+            .or_else(|| name.strip_suffix("_l"))
+            .unwrap_or(name);
+        let names = strength_names();
+        if names.iter().any(|n| n == name || n == base) {
+            return all.into_iter().find(|s| s.name.starts_with("strength."));
+        }
+        return None;
+    }
+    all.into_iter()
+        .find(|s| s.name == key && !s.name.contains('<'))
+}
+
+fn suggest(key: &str) -> String {
+    let mut cands: Vec<String> = keys()
+        .iter()
+        .filter(|s| !s.name.contains('<'))
+        .map(|s| s.name.to_string())
+        .collect();
+    if key.starts_with("strength.") {
+        cands = strength_names()
+            .into_iter()
+            .map(|n| format!("strength.{n}"))
+            .collect();
+    }
+    match nearest(key, cands.iter().map(|s| s.as_str())) {
+        Some(n) => format!("unknown key `{key}`; did you mean `{n}`?"),
+        None if key.starts_with("strength.") => {
+            format!(
+                "unknown key `{key}`: no muscle or group of that name (see `hipdrop list groups`)"
+            )
+        }
+        None => format!("unknown key `{key}` (see `hipdrop list keys`)"),
+    }
+}
+
+/// Load `path` with its includes, apply `sets` ("key.path=value"), check every key.
+pub fn load(path: &Path, sets: &[String]) -> Result<Loaded, ScenarioError> {
+    let shown = path.display().to_string();
+    let mut leaves = Vec::new();
+    let mut problems = Vec::new();
+    read_layers(
+        path,
+        &shown,
+        &mut Vec::new(),
+        true,
+        &mut leaves,
+        &mut problems,
+    );
+    let mut set_keys = Vec::new();
+    for s in sets {
+        let origin = Origin {
+            file: "--set".to_string(),
+            line: 0,
+        };
+        match s.split_once('=') {
+            Some((k, v)) if !k.trim().is_empty() => {
+                let k = k.trim().to_string();
+                // `--set sweep.axes.strength.hip_abductors=[1, 0.5]`: the axis name is the rest.
+                set_keys.push(k.clone());
+                leaves.push(Leaf {
+                    key: k,
+                    value: parse_value(v.trim()),
+                    origin,
+                });
+            }
+            // Reported in command-line order with the other --set problems.
+            _ => leaves.push(Leaf {
+                key: String::new(),
+                value: toml::Value::String(s.clone()),
+                origin,
+            }),
+        }
+    }
+    let mut base: BTreeMap<String, toml::Value> = BTreeMap::new();
+    let mut sweep: BTreeMap<String, toml::Value> = BTreeMap::new();
+    let mut origins = BTreeMap::new();
+    for spec in keys() {
+        if !spec.name.contains('<') && !spec.name.starts_with("sweep.") && spec.name != "include" {
+            base.insert(spec.name.to_string(), spec.default.clone());
+        }
+    }
+    for l in leaves {
+        let key = l.key.clone();
+        let res: Result<(), String> = if key.is_empty() {
+            Err("expected KEY=VALUE, e.g. --set strength.hip_abductors=0.3".into())
+        } else if key == "include" {
+            Err("include can only be given in a scenario file".into())
+        } else if let Some(axis) = key.strip_prefix("sweep.axes.") {
+            check_axis(axis, &l.value).map(|_| {
+                sweep.insert(key.clone(), l.value.clone());
+            })
+        } else if key.starts_with("sweep.") {
+            match spec_for(&key) {
+                Some(spec) => check_value(&spec, &key, &l.value).map(|v| {
+                    sweep.insert(key.clone(), v);
+                }),
+                None => Err(suggest(&key)),
+            }
+        } else {
+            match spec_for(&key) {
+                Some(spec) => check_value(&spec, &key, &l.value).map(|v| {
+                    base.insert(key.clone(), v);
+                }),
+                None => Err(suggest(&key)),
+            }
+        };
+        match res {
+            Ok(()) => {
+                origins.insert(key, l.origin);
+            }
+            Err(msg) => problems.push(Problem {
+                origin: l.origin,
+                msg,
+            }),
+        }
+    }
+    if let Some(toml::Value::String(n)) = base.get("name") {
+        if n.is_empty() {
+            let stem = path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "scenario".into());
+            base.insert("name".into(), toml::Value::String(stem));
+        }
+    }
+    if !problems.is_empty() {
+        // File order: files in the order they were read, then by line; --set last.
+        let mut files: Vec<String> = Vec::new();
+        for p in &problems {
+            if !files.contains(&p.origin.file) {
+                files.push(p.origin.file.clone());
+            }
+        }
+        problems.sort_by_key(|p| {
+            let f = files.iter().position(|f| *f == p.origin.file).unwrap_or(0);
+            (p.origin.file == "--set", f, p.origin.line)
+        });
+        return Err(ScenarioError { problems });
+    }
+    let name = base
+        .get("name")
+        .and_then(|v| v.as_str())
+        .unwrap_or("scenario")
+        .to_string();
+    Ok(Loaded {
+        name,
+        path: path.to_path_buf(),
+        base,
+        sweep,
+        set_keys,
+        origins,
+    })
+}
+
+/// Check a sweep axis's target key and shape (values are checked when runs are expanded).
+fn check_axis(target: &str, v: &toml::Value) -> Result<(), String> {
+    let key = format!("sweep.axes.\"{target}\"");
+    let spec = match spec_for(target) {
+        Some(s) if s.sweepable() => s,
+        Some(_) => return Err(format!("{key}: `{target}` cannot be swept")),
+        None => {
+            let s = suggest(target);
+            return Err(format!("{key}: {s}"));
+        }
+    };
+    match v {
+        toml::Value::Array(a) if !a.is_empty() => {
+            let mut errs = Vec::new();
+            for x in a {
+                if let Err(e) = check_value(&spec, target, x) {
+                    errs.push(e);
+                }
+            }
+            if errs.is_empty() {
+                Ok(())
+            } else {
+                Err(format!("{key}: {}", errs.join("; ")))
+            }
+        }
+        toml::Value::Table(t) => {
+            if !matches!(spec.kind, Kind::Float | Kind::Int) {
+                return Err(format!(
+                    "{key}: `{target}` is not a number; give a list of values"
+                ));
+            }
+            let allowed = [
+                "start",
+                "stop",
+                "count",
+                "min",
+                "max",
+                "distribution",
+                "mean",
+                "sd",
+            ];
+            for k in t.keys() {
+                if !allowed.contains(&k.as_str()) {
+                    let n = nearest(k, allowed.iter().copied())
+                        .map(|n| format!("; did you mean `{n}`?"))
+                        .unwrap_or_default();
+                    return Err(format!("{key}: unknown field `{k}`{n}"));
+                }
+            }
+            let num = |f: &str| -> Result<Option<f64>, String> {
+                match t.get(f) {
+                    None => Ok(None),
+                    Some(toml::Value::Float(x)) => Ok(Some(*x)),
+                    Some(toml::Value::Integer(x)) => Ok(Some(*x as f64)),
+                    Some(o) => Err(format!("{key}.{f} = {o}: expected a number")),
+                }
+            };
+            let in_range = |f: &str, x: f64| -> Result<(), String> {
+                if x.is_finite() && x >= spec.min && x <= spec.max {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "{key}.{f} = {x}: allowed {} (the range of {target})",
+                        spec.allowed()
+                    ))
+                }
+            };
+            if t.contains_key("start") || t.contains_key("stop") || t.contains_key("count") {
+                let (Some(a), Some(b)) = (num("start")?, num("stop")?) else {
+                    return Err(format!("{key}: a range needs start, stop and count"));
+                };
+                in_range("start", a)?;
+                in_range("stop", b)?;
+                match t.get("count") {
+                    Some(toml::Value::Integer(n)) if *n >= 1 && *n <= 100000 => Ok(()),
+                    Some(o) => Err(format!("{key}.count = {o}: allowed an integer 1 to 100000")),
+                    None => Err(format!("{key}: a range needs start, stop and count")),
+                }
+            } else {
+                let (Some(lo), Some(hi)) = (num("min")?, num("max")?) else {
+                    return Err(format!(
+                        "{key}: give a list, {{start, stop, count}} or {{min, max}}"
+                    ));
+                };
+                in_range("min", lo)?;
+                in_range("max", hi)?;
+                if lo > hi {
+                    return Err(format!("{key}: min = {lo} is above max = {hi}"));
+                }
+                match t.get("distribution").map(|d| d.as_str()) {
+                    None | Some(Some("uniform")) => Ok(()),
+                    Some(Some("normal")) => {
+                        let (Some(_), Some(sd)) = (num("mean")?, num("sd")?) else {
+                            return Err(format!("{key}: a normal distribution needs mean and sd"));
+                        };
+                        if sd > 0.0 {
+                            Ok(())
+                        } else {
+                            Err(format!("{key}.sd = {sd}: allowed above 0"))
+                        }
+                    }
+                    Some(_) => Err(format!(
+                        "{key}.distribution = {}: allowed \"uniform\" or \"normal\"",
+                        t["distribution"]
+                    )),
+                }
+            }
+        }
+        _ => Err(format!(
+            "{key} = {v}: allowed a non-empty list, {{start, stop, count}} or {{min, max}}"
+        )),
+    }
+}
+
+/// Cross-key checks on one resolved run; (key, message) pairs.
+pub fn cross_check(sc: &Scenario) -> Vec<(&'static str, String)> {
+    let mut e = Vec::new();
+    let dt = sc.integration.dt_s;
+    if sc.controller.control_period_s < dt {
+        e.push((
+            "controller.control_period_s",
+            format!(
+                "controller.control_period_s = {}: allowed at least integration.dt_s = {dt} s",
+                sc.controller.control_period_s
+            ),
+        ));
+    }
+    if sc.output.record_interval_s < dt {
+        e.push((
+            "output.record_interval_s",
+            format!(
+                "output.record_interval_s = {}: allowed at least integration.dt_s = {dt} s",
+                sc.output.record_interval_s
+            ),
+        ));
+    }
+    if sc.output.steady_window_s > sc.task.duration_s {
+        e.push((
+            "output.steady_window_s",
+            format!(
+                "output.steady_window_s = {}: allowed at most task.duration_s = {} s",
+                sc.output.steady_window_s, sc.task.duration_s
+            ),
+        ));
+    }
+    e
+}
+
+/// Build the typed scenario from a resolved flat map (keys already checked).
+pub fn from_flat(flat: &BTreeMap<String, toml::Value>) -> Result<Scenario, String> {
+    let mut root = toml::Table::new();
+    root.insert("strength".into(), toml::Value::Table(Default::default()));
+    for (k, v) in flat {
+        let parts: Vec<&str> = match k.split_once('.') {
+            Some((a, b)) => vec![a, b],
+            None => vec![k.as_str()],
+        };
+        if parts.len() == 1 {
+            root.insert(k.clone(), v.clone());
+        } else {
+            let sec = root
+                .entry(parts[0].to_string())
+                .or_insert_with(|| toml::Value::Table(Default::default()));
+            if let toml::Value::Table(t) = sec {
+                let v = match (parts[0], v) {
+                    ("strength", toml::Value::Integer(i)) => toml::Value::Float(*i as f64),
+                    _ => v.clone(),
+                };
+                t.insert(parts[1].to_string(), v);
+            }
+        }
+    }
+    root.try_into()
+        .map_err(|e: toml::de::Error| e.message().to_string())
 }
 
 impl Scenario {
@@ -348,5 +942,35 @@ impl Scenario {
             steady_window_s: self.output.steady_window_s,
             record_interval_s: self.output.record_interval_s,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_build_a_valid_scenario() {
+        let mut flat = BTreeMap::new();
+        for s in keys() {
+            if !s.name.contains('<') && !s.name.starts_with("sweep.") && s.name != "include" {
+                flat.insert(s.name.to_string(), s.default.clone());
+            }
+        }
+        let sc = from_flat(&flat).unwrap();
+        assert_eq!(sc.stance_config(), StanceConfig::default());
+        assert!(cross_check(&sc).is_empty());
+    }
+
+    #[test]
+    fn nearest_key_is_suggested() {
+        assert_eq!(
+            suggest("task.duraton_s"),
+            "unknown key `task.duraton_s`; did you mean `task.duration_s`?"
+        );
+        assert_eq!(
+            suggest("strength.glute_med"),
+            "unknown key `strength.glute_med`; did you mean `strength.glut_med1`?"
+        );
     }
 }

@@ -1,0 +1,368 @@
+//! Running a sweep: runs in parallel (rayon), per-run files written atomically with a
+//! per-run record (`result.json`, written last: the run's done-marker), then the summary,
+//! built from the records in run order so that it is byte-identical for any thread
+//! count and after `--resume`.
+//!
+//! Layout of an output directory:
+//! `plan.json` (runs and columns, written first), `runs/<id>/timeseries.csv`,
+//! `runs/<id>/kinematics.mot`, `runs/<id>/states.sto`, `runs/<id>/result.json`,
+//! then `summary.csv`, `summary.json`, `timing.csv` (wall times: the one file that
+//! differs between otherwise identical runs) and `manifest.json`.
+
+use crate::model::Model;
+use crate::output::{fmt, metric_columns, mot, sto, timeseries_csv, write_atomic};
+use crate::scenario::{spec_for, Loaded};
+use crate::sim::{StanceSim, Status};
+use crate::sweep::{canon, Run};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// The record of one finished run (its `result.json`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RunRecord {
+    /// Run id.
+    pub id: String,
+    /// Position in the sweep.
+    pub index: usize,
+    /// Parameter column values, aligned with the plan's columns.
+    pub params: Vec<toml::Value>,
+    /// Steady-state metrics aligned with [`metric_columns`]; `None` when not finite or the run did not start.
+    pub metrics: Vec<Option<f64>>,
+    /// `ok`, `lost_balance`, `diverged` or `failed` (did not start).
+    pub status: String,
+    /// When the status was reached (s); `None` for `ok`.
+    pub status_time_s: Option<f64>,
+    /// Why (empty for `ok`).
+    pub status_detail: String,
+    /// Simulated time reached (s).
+    pub sim_time_s: f64,
+    /// Steps taken.
+    pub steps: usize,
+    /// Wall time (s): not deterministic, kept out of summary.csv.
+    pub wall_time_s: f64,
+    /// Files of the run (relative to the output directory) and their SHA-256.
+    pub files: BTreeMap<String, String>,
+}
+
+impl RunRecord {
+    /// Whether the run is a failure (diverged or did not start); `lost_balance` is a result.
+    pub fn failed(&self) -> bool {
+        self.status == "diverged" || self.status == "failed"
+    }
+}
+
+/// The plan of a sweep (`plan.json`): written before the first run, compared on `--resume`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Plan {
+    /// Scenario name.
+    pub name: String,
+    /// Parameter columns of summary.csv.
+    pub columns: Vec<String>,
+    /// Run ids, in order.
+    pub runs: Vec<String>,
+    /// Every run's full parameter list (`key=value` lines), to detect a changed scenario.
+    pub resolved: Vec<Vec<String>>,
+}
+
+/// Parameter columns: subject, compensation, strength keys, swept keys, `--set` keys.
+pub fn columns(l: &Loaded, runs: &[Run]) -> Vec<String> {
+    let mut c: Vec<String> = [
+        "subject.mass_kg",
+        "subject.height_m",
+        "subject.stance_side",
+        "task.compensation",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let mut push = |k: &str| {
+        if !c.iter().any(|x| x == k) {
+            c.push(k.to_string());
+        }
+    };
+    for r in runs {
+        for k in r.flat.keys().filter(|k| k.starts_with("strength.")) {
+            push(k);
+        }
+    }
+    for r in runs {
+        for (k, _) in &r.params {
+            push(k);
+        }
+    }
+    for k in &l.set_keys {
+        if !k.starts_with("sweep.") && spec_for(k).is_some() {
+            push(k);
+        }
+    }
+    c
+}
+
+/// Value of `key` in a run (strength keys absent in that run are 1).
+fn value_of(run: &Run, key: &str) -> toml::Value {
+    run.flat.get(key).cloned().unwrap_or_else(|| {
+        spec_for(key)
+            .map(|s| s.default)
+            .unwrap_or(toml::Value::Float(1.0))
+    })
+}
+
+/// The plan of `runs`.
+pub fn plan(l: &Loaded, runs: &[Run]) -> Plan {
+    Plan {
+        name: l.name.clone(),
+        columns: columns(l, runs),
+        runs: runs.iter().map(|r| r.id.clone()).collect(),
+        resolved: runs
+            .iter()
+            .map(|r| {
+                r.flat
+                    .iter()
+                    .map(|(k, v)| format!("{k}={}", canon(v)))
+                    .collect()
+            })
+            .collect(),
+    }
+}
+
+/// SHA-256 of bytes, hex.
+pub fn sha256_hex(b: &[u8]) -> String {
+    Sha256::digest(b)
+        .iter()
+        .map(|x| format!("{x:02x}"))
+        .collect()
+}
+
+fn io_err(path: &Path, e: std::io::Error) -> String {
+    format!("cannot write {}: {e}", path.display())
+}
+
+/// Simulate one run and write its files and record. Errors are I/O errors.
+pub fn run_one(dir: &Path, name: &str, plan: &Plan, run: &Run) -> Result<RunRecord, String> {
+    let rel = PathBuf::from("runs").join(&run.id);
+    let rdir = dir.join(&rel);
+    std::fs::create_dir_all(&rdir).map_err(|e| io_err(&rdir, e))?;
+    let sc = &run.scenario;
+    let mut rec = RunRecord {
+        id: run.id.clone(),
+        index: run.index,
+        params: plan.columns.iter().map(|k| value_of(run, k)).collect(),
+        metrics: vec![None; metric_columns().len()],
+        status: "failed".into(),
+        status_time_s: Some(0.0),
+        status_detail: String::new(),
+        sim_time_s: 0.0,
+        steps: 0,
+        wall_time_s: 0.0,
+        files: BTreeMap::new(),
+    };
+    let started = Model::gait2392(sc.subject(), &sc.strength)
+        .map_err(|e| e.to_string())
+        .and_then(|m| {
+            let r = StanceSim::new(&m, sc.stance_config())?.run();
+            Ok((r, m))
+        });
+    match started {
+        Err(e) => rec.status_detail = format!("did not start: {e}").replace(',', ";"),
+        Ok((r, model)) => {
+            rec.metrics = metric_columns()
+                .iter()
+                .map(|(_, f)| Some(f(&r.steady)).filter(|v| v.is_finite()))
+                .collect();
+            rec.status = r.status.label().to_string();
+            (rec.status_time_s, rec.status_detail) = match &r.status {
+                Status::Ok => (None, String::new()),
+                Status::LostBalance { time_s } => {
+                    (Some(*time_s), "centre of pressure left the foot".into())
+                }
+                Status::Diverged { time_s, what } => (Some(*time_s), what.replace(',', ";")),
+            };
+            rec.sim_time_s = r.series.last().map(|m| m.time_s).unwrap_or(0.0);
+            rec.steps = r.steps;
+            rec.wall_time_s = r.wall_time_s;
+            let title = format!("{name}_{}", run.id);
+            for (file, text) in [
+                ("timeseries.csv", timeseries_csv(&model, &r)),
+                ("kinematics.mot", mot(&title, &r)),
+                ("states.sto", sto(&title, &model, &r)),
+            ] {
+                let p = rdir.join(file);
+                write_atomic(&p, text.as_bytes()).map_err(|e| io_err(&p, e))?;
+                rec.files.insert(
+                    rel.join(file).to_string_lossy().replace('\\', "/"),
+                    sha256_hex(text.as_bytes()),
+                );
+            }
+        }
+    }
+    let p = rdir.join("result.json");
+    let json = serde_json::to_string_pretty(&rec).expect("records serialise");
+    write_atomic(&p, json.as_bytes()).map_err(|e| io_err(&p, e))?;
+    Ok(rec)
+}
+
+/// The record of a complete run in `dir`: its `result.json` parses, belongs to `run`,
+/// and every file it lists exists with the recorded checksum.
+pub fn completed(dir: &Path, run: &Run) -> Option<RunRecord> {
+    let p = dir.join("runs").join(&run.id).join("result.json");
+    let rec: RunRecord = serde_json::from_slice(&std::fs::read(p).ok()?).ok()?;
+    if rec.id != run.id || rec.index != run.index {
+        return None;
+    }
+    for (f, sum) in &rec.files {
+        let b = std::fs::read(dir.join(f)).ok()?;
+        if &sha256_hex(&b) != sum {
+            return None;
+        }
+    }
+    Some(rec)
+}
+
+fn cell(v: &toml::Value) -> String {
+    let s = canon(v);
+    if s.contains(',') || s.contains('"') {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s
+    }
+}
+
+/// summary.csv: one row per run, in run order.
+pub fn summary_csv(plan: &Plan, recs: &[RunRecord]) -> String {
+    let mut s = String::from("run_id");
+    for c in &plan.columns {
+        s.push(',');
+        s.push_str(c);
+    }
+    for (c, _) in metric_columns() {
+        s.push(',');
+        s.push_str(c);
+    }
+    s.push_str(",status,status_time_s,status_detail,sim_time_s\n");
+    for r in recs {
+        s.push_str(&r.id);
+        for v in &r.params {
+            s.push(',');
+            s.push_str(&cell(v));
+        }
+        for m in &r.metrics {
+            s.push(',');
+            if let Some(v) = m {
+                s.push_str(&fmt(*v));
+            }
+        }
+        s.push_str(&format!(
+            ",{},{},{},{}\n",
+            r.status,
+            r.status_time_s.map(fmt).unwrap_or_default(),
+            r.status_detail,
+            fmt(r.sim_time_s)
+        ));
+    }
+    s
+}
+
+/// summary.json: an array with one object per run (keys as summary.csv's columns).
+pub fn summary_json(plan: &Plan, recs: &[RunRecord]) -> String {
+    let rows: Vec<serde_json::Value> = recs
+        .iter()
+        .map(|r| {
+            let mut o = serde_json::Map::new();
+            o.insert("run_id".into(), r.id.clone().into());
+            let mut params = serde_json::Map::new();
+            for (c, v) in plan.columns.iter().zip(&r.params) {
+                params.insert(c.clone(), serde_json::to_value(v).unwrap_or_default());
+            }
+            o.insert("params".into(), params.into());
+            let mut metrics = serde_json::Map::new();
+            for ((c, _), v) in metric_columns().iter().zip(&r.metrics) {
+                metrics.insert(c.to_string(), serde_json::to_value(v).unwrap_or_default());
+            }
+            o.insert("metrics".into(), metrics.into());
+            o.insert("status".into(), r.status.clone().into());
+            o.insert(
+                "status_time_s".into(),
+                serde_json::to_value(r.status_time_s).unwrap_or_default(),
+            );
+            o.insert("status_detail".into(), r.status_detail.clone().into());
+            o.insert("sim_time_s".into(), r.sim_time_s.into());
+            o.insert(
+                "files".into(),
+                serde_json::to_value(r.files.keys().collect::<Vec<_>>()).unwrap_or_default(),
+            );
+            serde_json::Value::Object(o)
+        })
+        .collect();
+    let mut s = serde_json::to_string_pretty(&rows).expect("summary serialises");
+    s.push('\n');
+    s
+}
+
+/// Write summary.csv, summary.json, timing.csv and manifest.json from the records.
+pub fn finish(dir: &Path, l: &Loaded, plan: &Plan, recs: &[RunRecord]) -> Result<(), String> {
+    let mut files: BTreeMap<String, String> = BTreeMap::new();
+    for r in recs {
+        files.extend(r.files.clone());
+    }
+    let mut timing = String::from("run_id,steps,wall_time_s\n");
+    for r in recs {
+        timing.push_str(&format!("{},{},{:.3}\n", r.id, r.steps, r.wall_time_s));
+    }
+    for (name, text) in [
+        ("summary.csv", summary_csv(plan, recs)),
+        ("summary.json", summary_json(plan, recs)),
+        ("timing.csv", timing),
+    ] {
+        let p = dir.join(name);
+        write_atomic(&p, text.as_bytes()).map_err(|e| io_err(&p, e))?;
+        if name != "timing.csv" {
+            files.insert(name.into(), sha256_hex(text.as_bytes()));
+        }
+    }
+    let base = crate::scenario::from_flat(&l.base).ok();
+    let manifest = serde_json::json!({
+        "hipdrop_version": env!("CARGO_PKG_VERSION"),
+        "scenario": l.name,
+        "source": l.path.display().to_string(),
+        "seed": seed(l),
+        "resolved": base,
+        "sweep": l.sweep,
+        "columns": plan.columns,
+        "runs": recs.iter().map(|r| serde_json::json!({
+            "id": r.id, "index": r.index, "status": r.status,
+            "params": plan.columns.iter().zip(&r.params).map(|(c, v)| (c.clone(), serde_json::to_value(v).unwrap_or_default())).collect::<serde_json::Map<_, _>>(),
+        })).collect::<Vec<_>>(),
+        "files_sha256": files,
+        "not_checksummed": ["timing.csv (wall times differ between runs)", "plan.json", "runs/*/result.json"],
+    });
+    let mut text = serde_json::to_string_pretty(&manifest).expect("manifest serialises");
+    text.push('\n');
+    let p = dir.join("manifest.json");
+    write_atomic(&p, text.as_bytes()).map_err(|e| io_err(&p, e))
+}
+
+/// The seed of the random draws: `sweep.seed` (default 1) in random modes, else `None`.
+pub fn seed(l: &Loaded) -> Option<i64> {
+    let mode = l.sweep.get("sweep.mode").and_then(|v| v.as_str());
+    match mode {
+        Some("random") | Some("latin_hypercube") => Some(
+            l.sweep
+                .get("sweep.seed")
+                .and_then(|v| v.as_integer())
+                .unwrap_or(1),
+        ),
+        _ => None,
+    }
+}
+
+/// Files and directories hipdrop writes in an output directory (removed by `--force`).
+pub const OWN_ENTRIES: &[&str] = &[
+    "plan.json",
+    "runs",
+    "summary.csv",
+    "summary.json",
+    "timing.csv",
+    "manifest.json",
+];
