@@ -632,10 +632,9 @@ impl Model {
 
         // Muscles and paths.
         let f = "gait2392_path_points.csv";
-        let mut paths: BTreeMap<
-            String,
-            Vec<(usize, String, String, [String; 3], String, String, String)>,
-        > = BTreeMap::new();
+        // Raw path-point rows per muscle: (index, body, kind, xyz, coord, range, knots).
+        type RawPoint = (usize, String, String, [String; 3], String, String, String);
+        let mut paths: BTreeMap<String, Vec<RawPoint>> = BTreeMap::new();
         for r in rows(f, POINTS_CSV)? {
             let idx = num(f, &r[1])? as usize;
             paths.entry(r[0].to_string()).or_default().push((

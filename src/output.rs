@@ -6,8 +6,11 @@ use crate::sim::{Metrics, RunResult};
 use std::io::Write;
 use std::path::Path;
 
-/// Metric columns (name with unit, accessor), in output order.
-pub fn metric_columns() -> Vec<(&'static str, fn(&Metrics) -> f64)> {
+/// A metric column: name with unit, and how to read it from [`Metrics`].
+pub type MetricColumn = (&'static str, fn(&Metrics) -> f64);
+
+/// Metric columns, in output order.
+pub fn metric_columns() -> Vec<MetricColumn> {
     vec![
         ("pelvic_drop_deg", |m| m.pelvic_drop_deg),
         ("pelvic_drop_cm", |m| m.pelvic_drop_cm),
