@@ -286,7 +286,7 @@ impl SweepLayout {
             .iter()
             .all(|&p| s.params[p].starts_with("strength."))
         {
-            "muscle strength setting, x normal".into()
+            "muscle strength setting, % of normal".into()
         } else {
             "parameter value".into()
         };
@@ -591,8 +591,11 @@ where
         .y_label_area_size(if big { 80 } else { 62 })
         .build_cartesian_2d(x_range.0..x_range.1, y_range.0..y_range.1)?;
     let ticks = x_ticks.to_vec();
+    let percent = x_label.contains("% of normal");
     let fmt_x = move |v: &f64| {
-        if ticks.is_empty() {
+        if ticks.is_empty() && percent {
+            format!("{:.0} %", v * 100.0)
+        } else if ticks.is_empty() {
             let s = format!("{:.2}", v);
             s.trim_end_matches('0').trim_end_matches('.').to_string()
         } else {
@@ -627,6 +630,7 @@ where
     draw_reference(&mut chart, reference, x_range, y_range, !big)?;
     let ms = if big { 9 } else { 6 };
     // The first line is drawn last, on top (glute med over TFL, abductors over glute max).
+    let mut noted: Vec<(i64, String)> = Vec::new();
     for l in lines.iter().rev() {
         // In a sweep, a run that fell has no steady state: connect only runs that held.
         let mut pieces: Vec<Vec<(f64, f64)>> = vec![Vec::new()];
@@ -647,7 +651,13 @@ where
             }
         }
         for (x, y, note) in &l.notes {
-            if y.is_finite() {
+            // One note per position and text, even when curves coincide.
+            let key = (
+                (x / (x_range.1 - x_range.0).max(1e-12) * 200.0).round() as i64,
+                note.clone(),
+            );
+            if y.is_finite() && !noted.contains(&key) {
+                noted.push(key);
                 let dy = if big { -16 } else { -11 };
                 chart.plotting_area().draw(
                     &(EmptyElement::at((*x, *y))
@@ -707,6 +717,7 @@ fn marker_key<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     s: &Summary,
     curves: &[(String, RGBColor)],
+    over_time: bool,
 ) -> DrawResult
 where
     DB::ErrorType: 'static,
@@ -728,17 +739,24 @@ where
     }
     let fell = s.rows.iter().any(|r| r.status == RunStatus::LostBalance);
     let div = s.rows.iter().any(|r| r.status == RunStatus::Diverged);
-    area.draw(&Circle::new((x, y), 7, style::TRUNK.filled()))?;
-    area.draw(&Text::new(
-        "held the stance".to_string(),
-        (x + 14, y),
-        text(18, &BLACK).pos(Pos::new(HPos::Left, VPos::Center)),
-    ))?;
-    x += 200;
+    if !over_time {
+        area.draw(&Circle::new((x, y), 7, style::TRUNK.filled()))?;
+        area.draw(&Text::new(
+            "held the stance".to_string(),
+            (x + 14, y),
+            text(18, &BLACK).pos(Pos::new(HPos::Left, VPos::Center)),
+        ))?;
+        x += 200;
+    }
     if fell {
         area.draw(&Cross::new((x, y), 8, style::FELL.stroke_width(3)))?;
+        let what = if over_time {
+            "the moment the model lost its balance"
+        } else {
+            "lost balance (mean over its last moments before the fall)"
+        };
         area.draw(&Text::new(
-            "lost balance (mean over its last moments before the fall)".to_string(),
+            what.to_string(),
             (x + 14, y),
             text(18, &BLACK).pos(Pos::new(HPos::Left, VPos::Center)),
         ))?;
@@ -812,7 +830,7 @@ pub fn sweep_headline(path: &Path, s: &Summary, layout: &SweepLayout) -> DrawRes
         Reference::Trendelenburg,
         true,
     )?;
-    marker_key(&foot, s, &[])?;
+    marker_key(&foot, s, &[], false)?;
     root.present()?;
     Ok(())
 }
@@ -864,7 +882,7 @@ pub fn sweep_measures(path: &Path, s: &Summary, layout: &SweepLayout) -> DrawRes
         .zip(curve_colors(s, layout))
         .map(|(c, col)| (c.label.clone(), col))
         .collect();
-    marker_key(&foot, s, &curves)?;
+    marker_key(&foot, s, &curves, false)?;
     root.present()?;
     Ok(())
 }
@@ -879,9 +897,39 @@ pub fn heatmap(path: &Path, s: &Summary, g: &Grid) -> DrawResult {
     let body = titled(
         &root,
         "Pelvic drop (cm) for every combination",
-        "Dark red: more than the 2 cm that marks a positive Trendelenburg sign. X: lost balance.",
+        "Pale: level. Amber: 2 cm, where the Trendelenburg sign turns positive. Dark red: 4 cm or more.",
     )?;
     let (nx, ny) = (g.xs.len(), g.ys.len());
+    // Colour bar on the right: 0 to 5 cm.
+    let (bw, bh) = body.dim_in_pixel();
+    let (body, bar) = body.split_horizontally(bw - 150);
+    let (top, bottom) = (40_i32, bh as i32 - 110);
+    let steps = 50;
+    for k in 0..steps {
+        let cm = 5.0 * (k as f64 + 0.5) / steps as f64;
+        let y0 = bottom - (bottom - top) * k / steps;
+        let y1 = bottom - (bottom - top) * (k + 1) / steps;
+        bar.draw(&Rectangle::new(
+            [(20, y1), (60, y0)],
+            style::heat(cm).filled(),
+        ))?;
+    }
+    bar.draw(&Rectangle::new(
+        [(20, top), (60, bottom)],
+        style::TRUNK.stroke_width(1),
+    ))?;
+    for cm in 0..=5 {
+        let y = bottom - (bottom - top) * cm / 5;
+        bar.draw(&PathElement::new(
+            vec![(60, y), (68, y)],
+            BLACK.stroke_width(1),
+        ))?;
+        bar.draw(&Text::new(
+            format!("{cm} cm"),
+            (72, y),
+            text(18, &BLACK).pos(Pos::new(HPos::Left, VPos::Center)),
+        ))?;
+    }
     let mut chart = ChartBuilder::on(&body)
         .margin(20)
         .x_label_area_size(70)
@@ -889,10 +937,18 @@ pub fn heatmap(path: &Path, s: &Summary, g: &Grid) -> DrawResult {
         .build_cartesian_2d(-0.5..nx as f64 - 0.5, -0.5..ny as f64 - 0.5)?;
     let xs = g.xs.clone();
     let ys = g.ys.clone();
-    let fmt = |v: &[f64], x: f64| {
+    let (px_pct, py_pct) = (
+        s.params[g.px].starts_with("strength."),
+        s.params[g.py].starts_with("strength."),
+    );
+    let fmt = |v: &[f64], x: f64, percent: bool| {
         let i = x.round();
         if (x - i).abs() < 0.01 && i >= 0.0 && (i as usize) < v.len() {
-            format!("{}", v[i as usize])
+            if percent {
+                format!("{:.0} %", v[i as usize] * 100.0)
+            } else {
+                format!("{}", v[i as usize])
+            }
         } else {
             String::new()
         }
@@ -904,8 +960,8 @@ pub fn heatmap(path: &Path, s: &Summary, g: &Grid) -> DrawResult {
         .y_desc(param_label(&s.params[g.py]))
         .x_labels(nx * 4 + 1)
         .y_labels(ny * 4 + 1)
-        .x_label_formatter(&|x| fmt(&xs, *x))
-        .y_label_formatter(&|y| fmt(&ys, *y))
+        .x_label_formatter(&|x| fmt(&xs, *x, px_pct))
+        .y_label_formatter(&|y| fmt(&ys, *y, py_pct))
         .label_style((FONT, 20))
         .axis_desc_style((FONT, 22))
         .draw()?;
@@ -924,18 +980,32 @@ pub fn heatmap(path: &Path, s: &Summary, g: &Grid) -> DrawResult {
             )))?;
             let dark = cm > style::TRENDELENBURG_CM * 1.3;
             let c = if dark { WHITE } else { BLACK };
-            let mut label = format!("{cm:.1} cm");
-            match s.rows[r].status {
-                RunStatus::LostBalance => label.push_str(" X"),
-                RunStatus::Diverged => label.push_str(" (diverged)"),
-                _ => {}
-            }
+            let fs = if nx * ny > 30 { 16 } else { 24 };
             chart.plotting_area().draw(&Text::new(
-                label,
+                format!("{cm:.1} cm"),
                 (x, y),
-                bold(if nx * ny > 30 { 16 } else { 24 }, &c)
-                    .pos(Pos::new(HPos::Center, VPos::Center)),
+                bold(fs, &c).pos(Pos::new(HPos::Center, VPos::Center)),
             ))?;
+            let note = match s.rows[r].status {
+                RunStatus::LostBalance => Some(
+                    s.rows[r]
+                        .status_time_s
+                        .map(|t| format!("fell at {t:.2} s"))
+                        .unwrap_or_else(|| "lost balance".into()),
+                ),
+                RunStatus::Diverged => Some("diverged".to_string()),
+                _ => None,
+            };
+            if let Some(note) = note {
+                chart.plotting_area().draw(
+                    &(EmptyElement::at((x, y))
+                        + Text::new(
+                            note,
+                            (0, fs as i32),
+                            text(fs * 3 / 4, &c).pos(Pos::new(HPos::Center, VPos::Center)),
+                        )),
+                )?;
+            }
         }
     }
     root.present()?;
@@ -1015,7 +1085,7 @@ pub fn sweep_over_time(path: &Path, s: &Summary, series: &[Option<TimeSeries>]) 
         Reference::Trendelenburg,
         true,
     )?;
-    marker_key(&foot, s, &[])?;
+    marker_key(&foot, s, &[], true)?;
     root.present()?;
     Ok(())
 }

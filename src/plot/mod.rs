@@ -131,8 +131,8 @@ pub struct Comparison {
 /// Readable name and unit of a parameter column, for axes and captions.
 pub fn param_label(name: &str) -> String {
     match name {
-        "strength.hip_abductors" => "hip abductor strength (glute med + min), x normal".into(),
-        "strength.gluteus_maximus" => "glute max strength, x normal".into(),
+        "strength.hip_abductors" => "hip abductor strength (glute med + min), % of normal".into(),
+        "strength.gluteus_maximus" => "glute max strength, % of normal".into(),
         "task.compensation" => "trunk-lean compensation".into(),
         "task.stance_knee_flexion_deg" => "stance knee flexion (deg)".into(),
         "subject.mass_kg" => "body mass (kg)".into(),
@@ -158,15 +158,17 @@ fn fmt_value(v: &str) -> String {
 }
 
 /// The varying parameters of a row, e.g. "abductors 0.3, glute max 1"; "" for a single run.
+///
+/// Strength factors are written as percentages of normal ("abductors 30 %").
 pub fn run_caption(s: &Summary, row: usize) -> String {
     s.varying_params()
         .iter()
         .map(|&i| {
-            format!(
-                "{} {}",
-                param_short(&s.params[i]),
-                fmt_value(&s.rows[row].params[i])
-            )
+            let v = match s.param_f64(row, i) {
+                Some(x) if s.params[i].starts_with("strength.") => pct(Some(x)),
+                _ => fmt_value(&s.rows[row].params[i]),
+            };
+            format!("{} {v}", param_short(&s.params[i]))
         })
         .collect::<Vec<_>>()
         .join(", ")
