@@ -681,7 +681,7 @@ pub fn side_by_side(
         (w as i32 / 2, 60),
         text(22, &style::TRUNK).pos(Pos::new(HPos::Center, VPos::Top)),
     ))?;
-    let below = root.margin(96, 0, 0, 0);
+    let below = root.margin(96, 70, 0, 0);
     let halves = below.split_evenly((1, 2));
     let view = View::of(&[a, b]);
     for (k, (ts, r, label)) in [(a, c.left, &c.left_label), (b, c.right, &c.right_label)]
@@ -731,6 +731,14 @@ pub fn side_by_side(
                 scale: 0.85,
             },
         )?;
+    }
+    if let Some(t) = super::report::takeaway(s, c) {
+        let (w, h) = root.dim_in_pixel();
+        root.draw(&Text::new(
+            t,
+            (w as i32 / 2, h as i32 - 34),
+            bold(30, &BLACK).pos(Pos::new(HPos::Center, VPos::Center)),
+        ))?;
     }
     // Divider.
     let (w, h) = below.dim_in_pixel();

@@ -681,9 +681,11 @@ where
                     }
                 }
                 RunStatus::LostBalance => {
-                    chart
-                        .plotting_area()
-                        .draw(&Circle::new(at, ms + 2, WHITE.filled()))?;
+                    if l.dots {
+                        chart
+                            .plotting_area()
+                            .draw(&Circle::new(at, ms + 2, WHITE.filled()))?;
+                    }
                     chart.plotting_area().draw(&Cross::new(
                         at,
                         ms + 2,

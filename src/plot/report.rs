@@ -149,6 +149,43 @@ pub fn describe_run(s: &Summary, r: usize) -> String {
     out
 }
 
+/// One plain sentence under a side-by-side figure saying which run came out better,
+/// or `None` when they came out about the same.
+pub fn takeaway(s: &Summary, c: &Comparison) -> Option<String> {
+    let held = |r: usize| s.rows[r].status == RunStatus::Ok;
+    let drop = |r: usize| s.rows[r].metric("pelvic_drop_cm");
+    let ok = |r: usize| held(r) && drop(r) <= style::TRENDELENBURG_CM;
+    let (l, r) = (c.left, c.right);
+    let (ld, rd) = (drop(l), drop(r));
+    let verdict = |a: usize| {
+        if ok(a) {
+            "kept the pelvis level".to_string()
+        } else if held(a) {
+            format!("let it drop {:.1} cm", drop(a))
+        } else {
+            "could not stop the drop, and the model lost its balance".to_string()
+        }
+    };
+    if ok(l) == ok(r) && held(l) == held(r) && (ld - rd).abs() < 0.3 {
+        return None;
+    }
+    if c.stem == "compare_squats_vs_abductors" {
+        Some(format!(
+            "Squats {}; abductor training {}.",
+            verdict(l),
+            verdict(r)
+        ))
+    } else if c.stem == "compare_strong_vs_weak" {
+        Some(format!(
+            "Strong abductors {}; weak abductors {}.",
+            verdict(l),
+            verdict(r)
+        ))
+    } else {
+        Some(format!("Left: {}. Right: {}.", verdict(l), verdict(r)))
+    }
+}
+
 /// The reading of the whole directory, as paragraphs.
 pub fn reading(s: &Summary, comparisons: &[Comparison]) -> Vec<String> {
     let mut p = Vec::new();
