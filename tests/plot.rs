@@ -173,3 +173,40 @@ fn gif_frame_plan_covers_first_and_last_row() {
     assert_eq!(s, 2);
     assert_eq!(n, 101 + hipdrop::plot::GIF_HOLD_FRAMES);
 }
+
+#[test]
+fn single_run_gets_frontal_figure_gif_and_a_question_from_the_manifest() {
+    let dir = copy_fixture("single");
+    // Keep only the first run, as `hipdrop run` without a sweep writes it.
+    let summary = std::fs::read_to_string(dir.join("summary.csv")).unwrap();
+    let two: Vec<&str> = summary.lines().take(2).collect();
+    std::fs::write(dir.join("summary.csv"), two.join("\n") + "\n").unwrap();
+    std::fs::write(
+        dir.join("manifest.json"),
+        r##"{"scenario": {"path": "x.toml", "resolved": "# Does the pelvis stay level?\n# Second line.\n[subject]\nmass_kg = 75\n"}}"##,
+    )
+    .unwrap();
+    let files = plot_dir(&dir, &PlotOptions::default()).unwrap();
+    let names: Vec<String> = files
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().to_string())
+        .collect();
+    assert!(!names
+        .iter()
+        .any(|n| n.starts_with("sweep_") || n.starts_with("compare_")));
+    for n in [
+        "run_0000_frontal.png",
+        "run_0000_frontal.svg",
+        "run_0000_stance.gif",
+        "report.html",
+    ] {
+        assert!(names.iter().any(|x| x == n), "{n} missing from {names:?}");
+    }
+    let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    assert!(html.contains("Does the pelvis stay level? Second line."));
+    assert!(
+        html.contains("at 30 % of normal strength, the pelvis dropped"),
+        "reading missing"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
