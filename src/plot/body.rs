@@ -526,7 +526,7 @@ fn steady_line(s: &Summary, r: usize, ts: &TimeSeries, row: usize) -> String {
     let t = ts.time().get(row).copied().unwrap_or(f64::NAN);
     match s.rows[r].status {
         super::RunStatus::Ok => format!("t = {t:.2} s, steady state; grey: the start"),
-        st => format!("t = {t:.2} s, {} ; grey: the start", st.describe()),
+        st => format!("t = {t:.2} s, {}; grey: the start", st.describe()),
     }
 }
 
@@ -579,6 +579,14 @@ where
             format!("{cap}; {}", steady_line(s, r, ts, row))
         },
         style::TRUNK,
+    ));
+    lines.push((
+        "The stance hip is a see-saw's pivot: body weight pulls the swing side down,".to_string(),
+        BLACK,
+    ));
+    lines.push((
+        "glute med on the stance side holds it level.".to_string(),
+        BLACK,
     ));
     let area = header(root, "Seen from behind", &lines, 1.0)?;
     let view = View::of(&[ts]);
@@ -640,7 +648,7 @@ pub fn animation(
             &root,
             &format!("Standing on the {} leg, from behind", side.word()),
             &l,
-            0.62,
+            0.75,
         )?;
         body(
             &area,
@@ -651,7 +659,7 @@ pub fn animation(
             side,
             Annotate {
                 labels: false,
-                scale: 0.62,
+                scale: 0.7,
             },
         )?;
         root.present()?;
