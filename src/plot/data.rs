@@ -373,7 +373,7 @@ impl Side {
 }
 
 /// The stance side of a run: the `subject.stance_side` parameter if present,
-/// otherwise the foot whose ankle is lower at the first recorded row, otherwise right.
+/// otherwise the foot whose ankle is lower on average over the recording, otherwise right.
 pub fn stance_side(summary: &Summary, row: usize, ts: Option<&TimeSeries>) -> Side {
     if let Some(i) = summary.param_index("subject.stance_side") {
         match summary.rows[row].params[i].trim().trim_matches('"') {
@@ -383,9 +383,20 @@ pub fn stance_side(summary: &Summary, row: usize, ts: Option<&TimeSeries>) -> Si
         }
     }
     if let Some(ts) = ts {
-        let (r, l) = (ts.at("lm_ankle_r_y_m", 0), ts.at("lm_ankle_l_y_m", 0));
-        if r.is_finite() && l.is_finite() && l < r {
-            return Side::Left;
+        let mean = |name: &str| {
+            let v: Vec<f64> = ts
+                .col(name)
+                .unwrap_or(&[])
+                .iter()
+                .copied()
+                .filter(|x| x.is_finite())
+                .collect();
+            (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
+        };
+        if let (Some(r), Some(l)) = (mean("lm_ankle_r_y_m"), mean("lm_ankle_l_y_m")) {
+            if l < r {
+                return Side::Left;
+            }
         }
     }
     Side::Right

@@ -583,6 +583,20 @@ where
         .flat_map(|l| l.points.iter().map(|p| p.1))
         .collect();
     let y_range = pad_range(&ys, 0.1, Some(&reference_span(reference)));
+    // Never zoom into numerical noise: a flat 1e-5 deg must look flat.
+    let min_span = match unit {
+        "deg" => 2.0,
+        "cm" | "pelvic drop (cm)" => 1.0,
+        "x body weight" => 0.5,
+        "N m / kg" => 0.2,
+        _ => 0.0,
+    };
+    let y_range = if y_range.1 - y_range.0 < min_span {
+        let c = (y_range.0 + y_range.1) / 2.0;
+        (c - min_span / 2.0, c + min_span / 2.0)
+    } else {
+        y_range
+    };
     let (tf, lf, df) = if big { (26, 20, 22) } else { (20, 15, 16) };
     let mut chart = ChartBuilder::on(area)
         .caption(title, (FONT, tf, FontStyle::Bold).into_font())
