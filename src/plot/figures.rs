@@ -230,7 +230,18 @@ impl SweepLayout {
                 x_params.push(px);
                 for (iy, y) in ys.iter().enumerate() {
                     curves.push(Curve {
-                        label: join(gkey, &format!("{} {y}", param_short(&s.params[py]))),
+                        label: join(
+                            gkey,
+                            &format!(
+                                "{} {}",
+                                param_short(&s.params[py]),
+                                if s.params[py].starts_with("strength.") {
+                                    super::pct(Some(*y))
+                                } else {
+                                    format!("{y}")
+                                }
+                            ),
+                        ),
                         param: None,
                         points: xs
                             .iter()
@@ -474,6 +485,8 @@ where
                 ))?;
                 label(chart, m, format!("{name} {m:.1} ± {sd:.1}°"), c)?;
             }
+            let (m, sd) = style::FPPA_PFP;
+            label(chart, m + sd, format!("({})", style::FPPA_CITE), style::PFP)?;
             chart.draw_series(LineSeries::new(
                 [(x0, 0.0), (x1, 0.0)],
                 style::GHOST.stroke_width(1),
@@ -505,7 +518,7 @@ fn reference_span(r: Reference) -> Vec<f64> {
         Reference::Trendelenburg => vec![0.0, style::TRENDELENBURG_CM * 1.6],
         Reference::Fppa => vec![
             0.0,
-            style::FPPA_PFP.0 + style::FPPA_PFP.1 + 2.0,
+            style::FPPA_PFP.0 + style::FPPA_PFP.1 + 4.0,
             style::FPPA_HEALTHY.0 - style::FPPA_HEALTHY.1 - 1.0,
         ],
         Reference::HipContact => vec![0.0, style::HIP_CONTACT_INVIVO.0 + 0.6],
@@ -664,7 +677,7 @@ where
                 chart.draw_series(LineSeries::new(pts, l.color.stroke_width(w)))?;
             }
         }
-        for (x, y, note) in &l.notes {
+        for (x, y, note) in l.notes.iter().filter(|_| big) {
             // One note per position and text, even when curves coincide.
             let key = (
                 (x / (x_range.1 - x_range.0).max(1e-12) * 200.0).round() as i64,
@@ -796,17 +809,29 @@ fn status_of(s: &Summary, r: usize) -> RunStatus {
 
 fn sweep_lines(s: &Summary, layout: &SweepLayout, key: &str) -> Vec<Line> {
     let colors = curve_colors(s, layout);
+    // Shift coinciding curves sideways a little (1 % of the axis per curve) so that
+    // identical results stay visible; the notes stay at the true value.
+    let n = layout.curves.len();
+    let (x0, x1) = layout.x_range();
+    let dodge = |k: usize| {
+        if n <= 1 || !layout.x_ticks.is_empty() {
+            0.0
+        } else {
+            (k as f64 - (n - 1) as f64 / 2.0) * 0.01 * (x1 - x0)
+        }
+    };
     layout
         .curves
         .iter()
         .zip(colors)
-        .map(|(c, color)| Line {
+        .enumerate()
+        .map(|(k, (c, color))| Line {
             label: c.label.clone(),
             color,
             points: c
                 .points
                 .iter()
-                .map(|&(x, r)| (x, s.rows[r].metric(key), status_of(s, r)))
+                .map(|&(x, r)| (x + dodge(k), s.rows[r].metric(key), status_of(s, r)))
                 .collect(),
             dashed: false,
             dots: true,
@@ -903,8 +928,14 @@ pub fn sweep_measures(path: &Path, s: &Summary, layout: &SweepLayout) -> DrawRes
     Ok(())
 }
 
+/// A shorter axis title for small panels, keeping the unit ("% of normal").
 fn param_short_axis(label: &str) -> String {
-    label.split(" (").next().unwrap_or(label).to_string()
+    let head = label.split(" (").next().unwrap_or(label);
+    let head = head.split(", ").next().unwrap_or(head);
+    match label.rsplit_once(", ") {
+        Some((_, unit)) if unit.contains("% of normal") => format!("{head}, {unit}"),
+        _ => head.to_string(),
+    }
 }
 
 /// Heat map of pelvic drop (cm) over a two-parameter grid.

@@ -339,7 +339,7 @@ pub fn reading(s: &Summary, comparisons: &[Comparison]) -> Vec<String> {
             "in the range seen in people with knee pain"
         };
         p.push(format!(
-            "The knee: its frontal plane projection angle (FPPA, how far the knee falls inward as seen by a camera in front) was {range}, {verdict} (healthy {:.1} ± {:.1}°, patellofemoral pain {:.1} ± {:.1}°; {}).",
+            "The knee: its frontal plane projection angle (FPPA, how far the knee falls inward as seen by a camera in front) was {range}, {verdict} (healthy {:.1} ± {:.1}°, patellofemoral pain {:.1} ± {:.1}°; {}; a squat bends the knee more than this stance, so those values are an upper guide).",
             h.0, h.1, pf.0, pf.1, style::FPPA_CITE
         ));
     }
