@@ -434,8 +434,8 @@ where
     let label = |chart: &mut ChartContext<DB, _>, y: f64, s: String, c: RGBColor| {
         chart.plotting_area().draw(&Text::new(
             s,
-            (x0 + (x1 - x0) * 0.02, y),
-            text(fs, &c).pos(Pos::new(HPos::Left, VPos::Bottom)),
+            (x1 - (x1 - x0) * 0.02, y),
+            text(fs, &c).pos(Pos::new(HPos::Right, VPos::Bottom)),
         ))
     };
     match reference {
@@ -713,11 +713,10 @@ where
                             .plotting_area()
                             .draw(&Circle::new(at, ms + 2, WHITE.filled()))?;
                     }
-                    chart.plotting_area().draw(&Cross::new(
-                        at,
-                        ms + 2,
-                        style::FELL.stroke_width(3),
-                    ))?;
+                    // The shape says "fell", the colour says which curve.
+                    chart
+                        .plotting_area()
+                        .draw(&Cross::new(at, ms + 2, l.color.stroke_width(4)))?;
                 }
                 RunStatus::Diverged => {
                     chart.plotting_area().draw(&TriangleMarker::new(
