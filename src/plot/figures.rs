@@ -461,10 +461,14 @@ where
             label(
                 chart,
                 t,
-                format!(
-                    "2 cm: positive Trendelenburg sign ({})",
-                    style::TRENDELENBURG_CITE
-                ),
+                if small {
+                    format!("2 cm Trendelenburg line ({})", style::TRENDELENBURG_CITE)
+                } else {
+                    format!(
+                        "2 cm: positive Trendelenburg sign ({})",
+                        style::TRENDELENBURG_CITE
+                    )
+                },
                 style::REFERENCE,
             )?;
         }
