@@ -210,3 +210,35 @@ fn single_run_gets_frontal_figure_gif_and_a_question_from_the_manifest() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn two_parameter_grid_gets_a_heat_map() {
+    let dir = copy_fixture("grid");
+    // Add a fourth run (abductors 60 %, glute max 200 %) to complete a 2 x 2 grid,
+    // reusing a recorded time series: plotting only reads what is there.
+    let summary = std::fs::read_to_string(dir.join("summary.csv")).unwrap();
+    let last = summary.lines().last().unwrap();
+    let mut cells: Vec<String> = last.split(',').map(String::from).collect();
+    cells[0] = "run_0003".into();
+    cells[1] = "2".into();
+    std::fs::write(
+        dir.join("summary.csv"),
+        format!("{}{}\n", summary, cells.join(",")),
+    )
+    .unwrap();
+    std::fs::copy(
+        dir.join("run_0002_timeseries.csv"),
+        dir.join("run_0003_timeseries.csv"),
+    )
+    .unwrap();
+    let opts = PlotOptions {
+        gif: false,
+        ..Default::default()
+    };
+    plot_dir(&dir, &opts).unwrap();
+    assert_eq!(
+        png_size(&dir.join("figures/sweep_heatmap.png")),
+        (1300, 1000)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

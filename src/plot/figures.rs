@@ -152,7 +152,10 @@ impl SweepLayout {
         let n = s.rows.len();
         if numeric.is_empty() {
             return Self {
-                x_label: "run".into(),
+                x_label: match categorical.as_slice() {
+                    [one] => param_label(&s.params[*one]),
+                    _ => "run".into(),
+                },
                 x_ticks: (0..n)
                     .map(|r| {
                         let c = run_caption(s, r);
