@@ -471,7 +471,15 @@ pub fn render(
             h.push_str(&embed(p, t)?);
         }
     }
-    for rf in &figs.runs {
+    // Embed every run's figures for a handful of runs; in a larger sweep only the demo
+    // runs' (those with an animation), and list the rest as files, so the page stays small.
+    let embed_all = figs.runs.len() <= 4;
+    let others: Vec<&RunFigures> = figs
+        .runs
+        .iter()
+        .filter(|rf| !embed_all && rf.gif.is_none())
+        .collect();
+    for rf in figs.runs.iter().filter(|rf| embed_all || rf.gif.is_some()) {
         let row = &s.rows[rf.row];
         let cap = run_caption(s, rf.row);
         let _ = writeln!(
@@ -494,6 +502,25 @@ pub fn render(
         for (p, t) in &rf.files {
             h.push_str(&embed(p, t)?);
         }
+    }
+    if !others.is_empty() {
+        h.push_str("<h2>Other runs</h2>\n<p>Their figures are next to this page, in <code>figures/</code>:</p>\n<ul>\n");
+        for rf in others {
+            let _ = write!(
+                h,
+                "<li>{}: {}",
+                esc(&s.rows[rf.row].run_id),
+                esc(&describe_run(s, rf.row))
+            );
+            for (p, t) in &rf.files {
+                if let Some(n) = p.file_name() {
+                    let n = esc(&n.to_string_lossy());
+                    let _ = write!(h, " <a href=\"figures/{n}\">{}</a>", esc(t));
+                }
+            }
+            h.push_str("</li>\n");
+        }
+        h.push_str("</ul>\n");
     }
     h.push_str(
         "<h2>Words used here</h2>\n<dl>\n\
