@@ -18,6 +18,9 @@ enum Reference {
     None,
     /// The 2 cm Trendelenburg line, area above shaded.
     Trendelenburg,
+    /// The Trendelenburg line and, between two x values, the band where the runs
+    /// change from falling to holding.
+    TrendelenburgBand(f64, f64),
     /// FPPA of healthy and patellofemoral pain groups, mean ± SD bands.
     Fppa,
     /// In-vivo hip contact force band.
@@ -427,7 +430,7 @@ fn draw_reference<DB: DrawingBackend>(
     >,
     reference: Reference,
     (x0, x1): (f64, f64),
-    (_, y1): (f64, f64),
+    (y0, y1): (f64, f64),
     small: bool,
 ) -> DrawResult
 where
@@ -449,7 +452,26 @@ where
                 style::GHOST.stroke_width(1),
             ))?;
         }
-        Reference::Trendelenburg => {
+        Reference::Trendelenburg | Reference::TrendelenburgBand(..) => {
+            if let Reference::TrendelenburgBand(a, b) = reference {
+                chart.draw_series(std::iter::once(Rectangle::new(
+                    [(a, y0), (b, y1)],
+                    style::GHOST.mix(0.25).filled(),
+                )))?;
+                chart.plotting_area().draw(
+                    &(EmptyElement::at(((a + b) / 2.0, y0))
+                        + Text::new(
+                            "somewhere in here".to_string(),
+                            (0, -20 - fs as i32),
+                            text(fs, &style::TRUNK).pos(Pos::new(HPos::Center, VPos::Bottom)),
+                        )
+                        + Text::new(
+                            "the reserve runs out".to_string(),
+                            (0, -16),
+                            text(fs, &style::TRUNK).pos(Pos::new(HPos::Center, VPos::Bottom)),
+                        )),
+                )?;
+            }
             let t = style::TRENDELENBURG_CM;
             chart.draw_series(std::iter::once(Rectangle::new(
                 [(x0, t), (x1, y1.max(t))],
@@ -522,7 +544,9 @@ where
 /// Values a reference needs to be visible on the y axis.
 fn reference_span(r: Reference) -> Vec<f64> {
     match r {
-        Reference::Trendelenburg => vec![0.0, style::TRENDELENBURG_CM * 1.6],
+        Reference::Trendelenburg | Reference::TrendelenburgBand(..) => {
+            vec![0.0, style::TRENDELENBURG_CM * 1.6]
+        }
         Reference::Fppa => vec![
             0.0,
             style::FPPA_PFP.0 + style::FPPA_PFP.1 + 4.0,
@@ -857,6 +881,35 @@ fn sweep_lines(s: &Summary, layout: &SweepLayout, key: &str) -> Vec<Line> {
         .collect()
 }
 
+/// For a single abductor-strength curve where every run that fell is weaker than every
+/// run that held: the band between the strongest that fell and the weakest that held.
+fn reserve_band(s: &Summary, layout: &SweepLayout) -> Reference {
+    let [c] = layout.curves.as_slice() else {
+        return Reference::Trendelenburg;
+    };
+    if c.param.map(|p| s.params[p].as_str()) != Some("strength.hip_abductors") {
+        return Reference::Trendelenburg;
+    }
+    let held = |r: usize| s.rows[r].status == RunStatus::Ok;
+    let fell_max = c
+        .points
+        .iter()
+        .filter(|p| !held(p.1))
+        .map(|p| p.0)
+        .fold(f64::NAN, f64::max);
+    let held_min = c
+        .points
+        .iter()
+        .filter(|p| held(p.1))
+        .map(|p| p.0)
+        .fold(f64::NAN, f64::min);
+    if fell_max.is_finite() && held_min.is_finite() && fell_max < held_min {
+        Reference::TrendelenburgBand(fell_max, held_min)
+    } else {
+        Reference::Trendelenburg
+    }
+}
+
 /// The headline: pelvic drop (cm) against the swept parameter, large.
 pub fn sweep_headline(path: &Path, s: &Summary, layout: &SweepLayout) -> DrawResult {
     let root = BitMapBackend::new(path, (1400, 900)).into_drawing_area();
@@ -874,7 +927,7 @@ pub fn sweep_headline(path: &Path, s: &Summary, layout: &SweepLayout) -> DrawRes
         layout.x_range(),
         &layout.x_ticks,
         &sweep_lines(s, layout, "pelvic_drop_cm"),
-        Reference::Trendelenburg,
+        reserve_band(s, layout),
         true,
     )?;
     marker_key(&foot, s, &[], false)?;
