@@ -7,6 +7,7 @@ pub mod math;
 pub mod model;
 pub mod muscle;
 pub mod output;
+pub mod plot;
 pub mod qp;
 pub mod runner;
 pub mod scenario;

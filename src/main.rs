@@ -138,6 +138,17 @@ Limitations: docs/scenarios.md#export.")]
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Draw figures and report.html from an output directory (reads recorded files only).
+    Plot {
+        /// Output directory written by `hipdrop run` (holds summary.csv).
+        dir: PathBuf,
+        /// Also compare these two run ids side by side, e.g. --compare run_0000,run_0003.
+        #[arg(long, value_name = "LEFT,RIGHT")]
+        compare: Option<String>,
+        /// Skip the animated GIFs (faster).
+        #[arg(long)]
+        no_gif: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -155,6 +166,11 @@ fn main() -> ExitCode {
         Cmd::List { what } => list(what),
         Cmd::Export { format, s, out } => export(format, &s, out),
         Cmd::Muscles { moment_arms, out } => muscles(moment_arms, out),
+        Cmd::Plot {
+            dir,
+            compare,
+            no_gif,
+        } => plot(&dir, compare.as_deref(), no_gif),
     }
 }
 
@@ -248,6 +264,34 @@ fn export(format: Format, s: &ScenarioArgs, out: Option<PathBuf>) -> ExitCode {
         Format::Osim => hipdrop::export::osim(&l.name, &model),
     };
     write_out(out, &text)
+}
+
+fn plot(dir: &std::path::Path, compare: Option<&str>, no_gif: bool) -> ExitCode {
+    let mut opts = hipdrop::plot::PlotOptions {
+        gif: !no_gif,
+        ..Default::default()
+    };
+    if let Some(c) = compare {
+        match c.split_once(',') {
+            Some((a, b)) => opts.compare = Some((a.trim().into(), b.trim().into())),
+            None => {
+                eprintln!("error: --compare expects two run ids separated by a comma, got `{c}`");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    match hipdrop::plot::plot_dir(dir, &opts) {
+        Ok(files) => {
+            for f in &files {
+                eprintln!("wrote {}", f.display());
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(1)
+        }
+    }
 }
 
 fn write_out(out: Option<PathBuf>, text: &str) -> ExitCode {

@@ -1,0 +1,759 @@
+//! The body in the frontal plane, as a camera behind the person sees it: the person's
+//! right is on the image's right (world z to the right, y up), so the picture matches
+//! what a coach standing behind the athlete sees.
+
+use super::data::{Side, Summary, TimeSeries};
+use super::figures::DrawResult;
+use super::style::{self, FONT};
+use super::{run_caption, Comparison};
+use plotters::coord::types::RangedCoordf64;
+use plotters::coord::Shift;
+use plotters::element::DashedPathElement;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+use std::path::Path;
+
+type Chart<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// Frames added at the end of a GIF so the final pose stays on screen.
+pub const GIF_HOLD_FRAMES: usize = 12;
+/// Animation plays at half speed so the drop can be followed.
+const SLOW_MOTION: f64 = 2.0;
+
+/// Which rows a GIF shows and how many frames it has: `(stride, frames)` for a time
+/// series of `rows` rows and at most `max_frames` animated frames. Frames are rows
+/// 0, stride, 2 stride, ..., the last row, then [`GIF_HOLD_FRAMES`] copies of the last.
+pub fn gif_frame_plan(rows: usize, max_frames: usize) -> (usize, usize) {
+    if rows == 0 {
+        return (1, 0);
+    }
+    let stride = rows.div_ceil(max_frames.max(2) - 1).max(1);
+    let animated = (rows - 1).div_ceil(stride) + 1;
+    (stride, animated + GIF_HOLD_FRAMES)
+}
+
+fn frame_rows(rows: usize, max_frames: usize) -> Vec<usize> {
+    let (stride, _) = gif_frame_plan(rows, max_frames);
+    let mut v: Vec<usize> = (0..rows).step_by(stride).collect();
+    if v.last() != Some(&(rows - 1)) {
+        v.push(rows - 1);
+    }
+    for _ in 0..GIF_HOLD_FRAMES {
+        v.push(rows - 1);
+    }
+    v
+}
+
+/// Projection onto the image plane: (z, y).
+fn uv(p: [f64; 3]) -> (f64, f64) {
+    (p[2], p[1])
+}
+
+/// The region of the image plane to show, common to all rows of one or more runs.
+#[derive(Clone, Copy)]
+struct View {
+    u0: f64,
+    u1: f64,
+    v0: f64,
+    v1: f64,
+    ground: f64,
+}
+
+impl View {
+    fn of(runs: &[&TimeSeries]) -> View {
+        let mut lo_y = f64::INFINITY;
+        let mut hi_y = f64::NEG_INFINITY;
+        let mut cu = 0.0;
+        let mut n = 0.0;
+        for ts in runs {
+            for row in 0..ts.len() {
+                for name in ["toe_r", "toe_l", "ankle_r", "ankle_l"] {
+                    if let Some(p) = ts.landmark(name, row) {
+                        lo_y = lo_y.min(p[1]);
+                    }
+                }
+                if let Some(p) = ts.landmark("neck", row) {
+                    hi_y = hi_y.max(p[1]);
+                }
+            }
+            for name in ["hip_r", "hip_l"] {
+                if let Some(p) = ts.landmark(name, 0) {
+                    cu += p[2];
+                    n += 1.0;
+                }
+            }
+        }
+        if !lo_y.is_finite() {
+            lo_y = 0.0;
+        }
+        if !hi_y.is_finite() {
+            hi_y = 1.5;
+        }
+        // The floor: y = 0 if the feet start near it, else just under the lowest point.
+        let ground = if (-0.03..0.12).contains(&lo_y) {
+            0.0_f64.min(lo_y)
+        } else {
+            lo_y - 0.02
+        };
+        let cu = if n > 0.0 { cu / n } else { 0.0 };
+        View {
+            u0: cu - 0.62,
+            u1: cu + 0.62,
+            v0: ground - 0.08,
+            v1: hi_y + 0.32,
+            ground,
+        }
+    }
+
+    /// Ranges with equal metres per pixel horizontally and vertically in a `w` x `h` plot.
+    fn fit(&self, w: u32, h: u32) -> ((f64, f64), (f64, f64)) {
+        let (du, dv) = (self.u1 - self.u0, self.v1 - self.v0);
+        let s = (w as f64 / du).min(h as f64 / dv);
+        let (cu, cv) = ((self.u0 + self.u1) / 2.0, (self.v0 + self.v1) / 2.0);
+        let (hu, hv) = (w as f64 / s / 2.0, h as f64 / s / 2.0);
+        // Keep the floor at the bottom rather than centring vertically.
+        let v0 = self.v0.min(cv - hv);
+        ((cu - hu, cu + hu), (v0, v0 + 2.0 * hv))
+    }
+}
+
+fn text(size: u32, color: &RGBColor) -> TextStyle<'_> {
+    TextStyle::from((FONT, size).into_font()).color(color)
+}
+
+fn bold(size: u32, color: &RGBColor) -> TextStyle<'_> {
+    TextStyle::from((FONT, size, FontStyle::Bold).into_font()).color(color)
+}
+
+/// What to write on the body.
+#[derive(Clone, Copy)]
+struct Annotate {
+    /// Angle and distance labels, COM plumb line.
+    labels: bool,
+    /// Font scale (1 = 1000 px tall figure).
+    scale: f64,
+}
+
+fn line<DB: DrawingBackend>(
+    chart: &mut Chart<DB>,
+    pts: &[(f64, f64)],
+    color: &RGBColor,
+    w: u32,
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    chart.draw_series(std::iter::once(PathElement::new(
+        pts.to_vec(),
+        color.stroke_width(w),
+    )))?;
+    Ok(())
+}
+
+fn dashed<DB: DrawingBackend>(
+    chart: &mut Chart<DB>,
+    pts: &[(f64, f64)],
+    color: &RGBColor,
+    w: u32,
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    chart.draw_series(DashedLineSeries::new(
+        pts.to_vec(),
+        9,
+        7,
+        color.stroke_width(w),
+    ))?;
+    Ok(())
+}
+
+/// Draw the skeleton of row `row` (thin grey when `ghost`).
+fn skeleton<DB: DrawingBackend>(
+    chart: &mut Chart<DB>,
+    ts: &TimeSeries,
+    row: usize,
+    stance: Side,
+    ghost: bool,
+    px_per_m: f64,
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    let lm = |n: &str| ts.landmark(n, row).map(uv);
+    let (limb_w, pelvis_w, trunk_w) = if ghost { (3, 3, 3) } else { (9, 8, 12) };
+    let grey = style::GHOST;
+    let color = |side: Side| {
+        if ghost {
+            grey
+        } else if side == stance {
+            style::STANCE
+        } else {
+            style::SWING
+        }
+    };
+    // Trunk and head: from mid-pelvis to the neck.
+    if let (Some(a), Some(b), Some(neck)) = (lm("asis_r"), lm("asis_l"), lm("neck")) {
+        let mid = ((a.0 + b.0) / 2.0, (a.1 + b.1) / 2.0);
+        let c = if ghost { grey } else { style::TRUNK };
+        line(chart, &[mid, neck], &c, trunk_w)?;
+        let (dx, dy) = (neck.0 - mid.0, neck.1 - mid.1);
+        let len = (dx * dx + dy * dy).sqrt().max(1e-6);
+        let head = (neck.0 + dx / len * 0.13, neck.1 + dy / len * 0.13);
+        let r = (0.1 * px_per_m) as i32;
+        if ghost {
+            chart
+                .plotting_area()
+                .draw(&Circle::new(head, r, grey.stroke_width(3)))?;
+        } else {
+            chart
+                .plotting_area()
+                .draw(&Circle::new(head, r, RGBColor(225, 225, 225).filled()))?;
+            chart
+                .plotting_area()
+                .draw(&Circle::new(head, r, style::TRUNK.stroke_width(3)))?;
+        }
+    }
+    // Legs.
+    for side in [stance.other(), stance] {
+        let s = side.suffix();
+        let pts: Vec<(f64, f64)> = ["hip", "knee", "ankle", "toe"]
+            .iter()
+            .filter_map(|n| lm(&format!("{n}_{s}")))
+            .collect();
+        line(chart, &pts, &color(side), limb_w)?;
+        if !ghost {
+            for p in pts.iter().take(3) {
+                chart
+                    .plotting_area()
+                    .draw(&Circle::new(*p, 8, WHITE.filled()))?;
+                chart
+                    .plotting_area()
+                    .draw(&Circle::new(*p, 8, color(side).stroke_width(3)))?;
+            }
+        }
+    }
+    // Pelvis: ASIS line and each ASIS to its hip, coloured by side.
+    if let (Some(ar), Some(al), Some(hr), Some(hl)) =
+        (lm("asis_r"), lm("asis_l"), lm("hip_r"), lm("hip_l"))
+    {
+        let mid = ((ar.0 + al.0) / 2.0, (ar.1 + al.1) / 2.0);
+        for (side, a, h) in [(Side::Right, ar, hr), (Side::Left, al, hl)] {
+            line(chart, &[mid, a, h], &color(side), pelvis_w)?;
+        }
+        if !ghost {
+            line(chart, &[hr, hl], &RGBColor(150, 150, 150), 3)?;
+            for (side, a) in [(Side::Right, ar), (Side::Left, al)] {
+                chart
+                    .plotting_area()
+                    .draw(&Circle::new(a, 10, color(side).filled()))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Draw the annotated body at `row` into `area`; `ghost_row` is drawn underneath in grey.
+#[allow(clippy::too_many_arguments)]
+fn body<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    view: &View,
+    ts: &TimeSeries,
+    row: usize,
+    ghost_row: Option<usize>,
+    stance: Side,
+    ann: Annotate,
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    let (w, h) = area.dim_in_pixel();
+    let m = 10;
+    let ((u0, u1), (v0, v1)) = view.fit(w - 2 * m, h - 2 * m);
+    let px_per_m = (w - 2 * m) as f64 / (u1 - u0);
+    let mut chart = ChartBuilder::on(area)
+        .margin(m)
+        .build_cartesian_2d(u0..u1, v0..v1)?;
+    let fs = |x: f64| (x * ann.scale).round().max(10.0) as u32;
+    // Floor.
+    chart.draw_series(std::iter::once(Rectangle::new(
+        [(u0, v0), (u1, view.ground)],
+        RGBColor(235, 230, 220).filled(),
+    )))?;
+    line(
+        &mut chart,
+        &[(u0, view.ground), (u1, view.ground)],
+        &RGBColor(160, 150, 130),
+        2,
+    )?;
+    if let Some(g) = ghost_row {
+        skeleton(&mut chart, ts, g, stance, true, px_per_m)?;
+    }
+    let lm = |n: &str| ts.landmark(n, row).map(uv);
+    let st = stance.suffix();
+    let sw = stance.other().suffix();
+    // Level line through the stance ASIS and the drop bracket at the swing ASIS.
+    if let (Some(a_st), Some(a_sw)) = (lm(&format!("asis_{st}")), lm(&format!("asis_{sw}"))) {
+        let dir = (a_sw.0 - a_st.0).signum();
+        let far = a_sw.0 + dir * 0.16;
+        dashed(
+            &mut chart,
+            &[(a_st.0 - dir * 0.06, a_st.1), (far, a_st.1)],
+            &style::TRUNK,
+            2,
+        )?;
+        let drop_cm = ts.at("pelvic_drop_cm", row);
+        let drop_deg = ts.at("pelvic_drop_deg", row);
+        let bad = drop_cm > style::TRENDELENBURG_CM;
+        let c = if bad { style::REFERENCE } else { style::TRUNK };
+        let bx = a_sw.0 + dir * 0.06;
+        line(&mut chart, &[(bx, a_st.1), (bx, a_sw.1)], &c, 4)?;
+        for y in [a_st.1, a_sw.1] {
+            line(&mut chart, &[(bx - 0.015, y), (bx + 0.015, y)], &c, 4)?;
+        }
+        if ann.labels && drop_cm.is_finite() {
+            let hpos = if dir > 0.0 { HPos::Left } else { HPos::Right };
+            let msg = if drop_cm.abs() < 0.3 {
+                "pelvis level".to_string()
+            } else if drop_cm > 0.0 {
+                format!("drops {drop_cm:.1} cm")
+            } else {
+                format!("rises {:.1} cm", -drop_cm)
+            };
+            chart.plotting_area().draw(&Text::new(
+                msg,
+                (bx + dir * 0.035, a_st.1 + 0.015),
+                bold(fs(30.0), &c).pos(Pos::new(hpos, VPos::Bottom)),
+            ))?;
+            chart.plotting_area().draw(&Text::new(
+                format!("tilt {drop_deg:.1}°"),
+                (bx + dir * 0.035, a_st.1 - 0.012),
+                text(fs(24.0), &c).pos(Pos::new(hpos, VPos::Top)),
+            ))?;
+            if bad {
+                chart.plotting_area().draw(&Text::new(
+                    "Trendelenburg +".to_string(),
+                    (bx + dir * 0.035, a_st.1 - 0.05),
+                    bold(fs(22.0), &style::REFERENCE).pos(Pos::new(hpos, VPos::Top)),
+                ))?;
+            }
+        }
+    }
+    // FPPA: the hip-ankle line of the stance leg.
+    if let (Some(hp), Some(kn), Some(an)) = (
+        lm(&format!("hip_{st}")),
+        lm(&format!("knee_{st}")),
+        lm(&format!("ankle_{st}")),
+    ) {
+        dashed(&mut chart, &[hp, an], &style::TRUNK, 2)?;
+        if ann.labels {
+            let fppa = ts.at("knee_fppa_deg", row);
+            let shift = ts.at("knee_medial_shift_mm", row);
+            // Write on the lateral side of the stance knee.
+            let lat = if stance == Side::Right { 1.0 } else { -1.0 };
+            let hpos = if lat > 0.0 { HPos::Left } else { HPos::Right };
+            chart.plotting_area().draw(&Text::new(
+                format!("knee FPPA {fppa:.1}°"),
+                (kn.0 + lat * 0.07, kn.1 + 0.01),
+                bold(fs(24.0), &style::STANCE).pos(Pos::new(hpos, VPos::Bottom)),
+            ))?;
+            let how = if fppa > 0.5 {
+                format!("knee {shift:.0} mm inside the hip-ankle line")
+            } else {
+                "(+ = knee caves in)".to_string()
+            };
+            chart.plotting_area().draw(&Text::new(
+                how,
+                (kn.0 + lat * 0.07, kn.1 - 0.005),
+                text(fs(19.0), &style::STANCE).pos(Pos::new(hpos, VPos::Top)),
+            ))?;
+        }
+    }
+    skeleton(&mut chart, ts, row, stance, false, px_per_m)?;
+    // Glute med line of action.
+    if let (Some(o), Some(i)) = (lm("glut_med_origin"), lm("glut_med_insertion")) {
+        line(&mut chart, &[o, i], &style::GLUT_MED, 7)?;
+        for p in [o, i] {
+            chart
+                .plotting_area()
+                .draw(&Circle::new(p, 6, style::GLUT_MED.filled()))?;
+        }
+        if ann.labels {
+            let lat = if stance == Side::Right { 1.0 } else { -1.0 };
+            let top = if o.1 > i.1 { o } else { i };
+            let hpos = if lat > 0.0 { HPos::Left } else { HPos::Right };
+            chart.plotting_area().draw(&Text::new(
+                "glute med".to_string(),
+                (top.0 + lat * 0.04, top.1 + 0.03),
+                bold(fs(24.0), &style::GLUT_MED).pos(Pos::new(hpos, VPos::Bottom)),
+            ))?;
+        }
+    }
+    // Centre of mass and its plumb line.
+    if let Some(c) = lm("com") {
+        if ann.labels {
+            dashed(
+                &mut chart,
+                &[c, (c.0, view.ground)],
+                &RGBColor(90, 90, 90),
+                2,
+            )?;
+        }
+        chart
+            .plotting_area()
+            .draw(&Circle::new(c, 11, WHITE.filled()))?;
+        chart
+            .plotting_area()
+            .draw(&Circle::new(c, 11, BLACK.stroke_width(3)))?;
+        chart
+            .plotting_area()
+            .draw(&Cross::new(c, 7, BLACK.stroke_width(2)))?;
+    }
+    // Side labels in the floor's corners: right on the right, as seen from behind.
+    for side in [Side::Right, Side::Left] {
+        let (c, what) = if side == stance {
+            (style::STANCE, "stance")
+        } else {
+            (style::SWING, "swing")
+        };
+        let (x, hpos) = if side == Side::Right {
+            (u1 - 0.02, HPos::Right)
+        } else {
+            (u0 + 0.02, HPos::Left)
+        };
+        chart.plotting_area().draw(&Text::new(
+            format!("{} leg ({what})", side.word().to_uppercase()),
+            (x, view.ground - 0.012),
+            bold(fs(22.0), &c).pos(Pos::new(hpos, VPos::Top)),
+        ))?;
+    }
+    if ann.labels {
+        key(area, ghost_row.is_some(), ann.scale)?;
+    }
+    Ok(())
+}
+
+/// The symbol key in the top-left corner of the body figure.
+fn key<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, ghost: bool, scale: f64) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    let fs = (21.0 * scale).round().max(10.0) as u32;
+    let step = (31.0 * scale) as i32;
+    let (x, mut y) = (24, 24);
+    let mut row = |draw: &dyn Fn(i32) -> DrawResult, label: &str| -> DrawResult {
+        draw(y)?;
+        area.draw(&Text::new(
+            label.to_string(),
+            (x + 44, y),
+            text(fs, &BLACK).pos(Pos::new(HPos::Left, VPos::Center)),
+        ))?;
+        y += step;
+        Ok(())
+    };
+    row(
+        &|y| {
+            area.draw(&Circle::new((x + 16, y), 9, BLACK.stroke_width(3)))?;
+            area.draw(&Cross::new((x + 16, y), 6, BLACK.stroke_width(2)))?;
+            Ok(())
+        },
+        "centre of mass; dashed below it: straight down",
+    )?;
+    row(
+        &|y| {
+            area.draw(&PathElement::new(
+                vec![(x, y), (x + 32, y)],
+                style::GLUT_MED.stroke_width(6),
+            ))?;
+            Ok(())
+        },
+        "glute med: line of pull, hip bone to thigh",
+    )?;
+    row(
+        &|y| {
+            area.draw(&DashedPathElement::new(
+                vec![(x, y), (x + 32, y)],
+                6,
+                4,
+                style::TRUNK.stroke_width(2),
+            ))?;
+            Ok(())
+        },
+        "level line; hip-to-ankle line",
+    )?;
+    if ghost {
+        row(
+            &|y| {
+                area.draw(&PathElement::new(
+                    vec![(x, y), (x + 32, y)],
+                    style::GHOST.stroke_width(4),
+                ))?;
+                Ok(())
+            },
+            "grey: the pose at the start",
+        )?;
+    }
+    Ok(())
+}
+
+/// Header text: a bold title and lines under it; returns the area below.
+fn header<'a, DB: DrawingBackend + 'a>(
+    area: &'a DrawingArea<DB, Shift>,
+    title: &str,
+    lines: &[(String, RGBColor)],
+    scale: f64,
+) -> Result<DrawingArea<DB, Shift>, DrawingAreaErrorKind<DB::ErrorType>> {
+    let (w, _) = area.dim_in_pixel();
+    let fs = |x: f64| (x * scale).round().max(10.0) as u32;
+    area.draw(&Text::new(
+        title.to_string(),
+        (w as i32 / 2, (12.0 * scale) as i32),
+        bold(fs(32.0), &BLACK).pos(Pos::new(HPos::Center, VPos::Top)),
+    ))?;
+    let mut y = 12.0 * scale + 46.0 * scale;
+    for (l, c) in lines {
+        area.draw(&Text::new(
+            l.clone(),
+            (w as i32 / 2, y as i32),
+            text(fs(22.0), c).pos(Pos::new(HPos::Center, VPos::Top)),
+        ))?;
+        y += 30.0 * scale;
+    }
+    Ok(area.margin(y as u32 + 4, 0, 0, 0))
+}
+
+fn steady_line(s: &Summary, r: usize, ts: &TimeSeries, row: usize) -> String {
+    let t = ts.time().get(row).copied().unwrap_or(f64::NAN);
+    match s.rows[r].status {
+        super::RunStatus::Ok => format!("t = {t:.2} s, steady state; grey: the start"),
+        st => format!("t = {t:.2} s, {}; grey: the start", st.describe()),
+    }
+}
+
+/// The frontal-plane figure at steady state (the last row), PNG or SVG by extension.
+pub fn frontal(path: &Path, s: &Summary, r: usize, ts: &TimeSeries, side: Side) -> DrawResult {
+    let size = (1000, 1250);
+    if path.extension().and_then(|e| e.to_str()) == Some("svg") {
+        frontal_on(
+            &SVGBackend::new(path, size).into_drawing_area(),
+            s,
+            r,
+            ts,
+            side,
+        )
+    } else {
+        frontal_on(
+            &BitMapBackend::new(path, size).into_drawing_area(),
+            s,
+            r,
+            ts,
+            side,
+        )
+    }
+}
+
+fn frontal_on<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    s: &Summary,
+    r: usize,
+    ts: &TimeSeries,
+    side: Side,
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    root.fill(&WHITE)?;
+    let row = ts.len() - 1;
+    let cap = run_caption(s, r);
+    let mut lines = vec![(
+        format!(
+            "Standing on the {} leg. Blue: stance side, orange: swing side.",
+            side.word()
+        ),
+        style::TRUNK,
+    )];
+    lines.push((
+        if cap.is_empty() {
+            steady_line(s, r, ts, row)
+        } else {
+            format!("{cap}; {}", steady_line(s, r, ts, row))
+        },
+        style::TRUNK,
+    ));
+    lines.push((
+        "The stance hip is a see-saw's pivot: body weight pulls the swing side down,".to_string(),
+        BLACK,
+    ));
+    lines.push((
+        "glute med on the stance side holds it level.".to_string(),
+        BLACK,
+    ));
+    let area = header(root, "Seen from behind", &lines, 1.0)?;
+    let view = View::of(&[ts]);
+    body(
+        &area,
+        &view,
+        ts,
+        row,
+        Some(0),
+        side,
+        Annotate {
+            labels: true,
+            scale: 1.0,
+        },
+    )?;
+    root.present()?;
+    Ok(())
+}
+
+/// An animated GIF of the stance from its first row, at half speed.
+pub fn animation(
+    path: &Path,
+    s: &Summary,
+    r: usize,
+    ts: &TimeSeries,
+    side: Side,
+    max_frames: usize,
+) -> DrawResult {
+    let rows = frame_rows(ts.len(), max_frames);
+    let (stride, _) = gif_frame_plan(ts.len(), max_frames);
+    let t = ts.time();
+    let dt = if t.len() >= 2 {
+        (t[t.len() - 1] - t[0]) / (t.len() - 1) as f64
+    } else {
+        0.01
+    };
+    let delay_ms = ((stride as f64 * dt * 1000.0 * SLOW_MOTION).round() as u32).max(20);
+    let root = BitMapBackend::gif(path, (600, 760), delay_ms)?.into_drawing_area();
+    let view = View::of(&[ts]);
+    let cap = run_caption(s, r);
+    for &row in &rows {
+        root.fill(&WHITE)?;
+        let drop = ts.at("pelvic_drop_cm", row);
+        let bad = drop > style::TRENDELENBURG_CM;
+        let mut l = vec![(
+            format!(
+                "t = {:.2} s (half speed)   pelvic drop {drop:.1} cm",
+                t[row]
+            ),
+            if bad { style::REFERENCE } else { style::TRUNK },
+        )];
+        if !cap.is_empty() {
+            l.insert(0, (cap.clone(), style::TRUNK));
+        }
+        if row == ts.len() - 1 && s.rows[r].status != super::RunStatus::Ok {
+            l.push((s.rows[r].status.describe().to_string(), style::REFERENCE));
+        }
+        let area = header(
+            &root,
+            &format!("Standing on the {} leg, from behind", side.word()),
+            &l,
+            0.75,
+        )?;
+        body(
+            &area,
+            &view,
+            ts,
+            row,
+            None,
+            side,
+            Annotate {
+                labels: false,
+                scale: 0.7,
+            },
+        )?;
+        root.present()?;
+    }
+    Ok(())
+}
+
+/// Two runs side by side at steady state, on the same scale.
+pub fn side_by_side(
+    path: &Path,
+    s: &Summary,
+    c: &Comparison,
+    a: &TimeSeries,
+    b: &TimeSeries,
+) -> DrawResult {
+    let root = BitMapBackend::new(path, (1800, 1250)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let (w, _) = root.dim_in_pixel();
+    root.draw(&Text::new(
+        c.title.clone(),
+        (w as i32 / 2, 12),
+        bold(36, &BLACK).pos(Pos::new(HPos::Center, VPos::Top)),
+    ))?;
+    root.draw(&Text::new(
+        "Seen from behind, same scale. Blue: stance leg, orange: swing leg, red: glute med."
+            .to_string(),
+        (w as i32 / 2, 60),
+        text(22, &style::TRUNK).pos(Pos::new(HPos::Center, VPos::Top)),
+    ))?;
+    let below = root.margin(96, 70, 0, 0);
+    let halves = below.split_evenly((1, 2));
+    let view = View::of(&[a, b]);
+    for (k, (ts, r, label)) in [(a, c.left, &c.left_label), (b, c.right, &c.right_label)]
+        .into_iter()
+        .enumerate()
+    {
+        let area = &halves[k];
+        let row = ts.len() - 1;
+        let side = super::data::stance_side(s, r, Some(ts));
+        let drop = ts.at("pelvic_drop_cm", row);
+        let verdict = if !drop.is_finite() {
+            ("pelvic drop not recorded".to_string(), style::TRUNK)
+        } else if drop > style::TRENDELENBURG_CM {
+            (
+                format!("Pelvis drops {drop:.1} cm: positive Trendelenburg (> 2 cm)"),
+                style::REFERENCE,
+            )
+        } else {
+            (
+                format!("Pelvis drops {drop:.1} cm: within the 2 cm limit"),
+                style::HEALTHY,
+            )
+        };
+        let t = ts.time().get(row).copied().unwrap_or(f64::NAN);
+        let when = if s.rows[r].status == super::RunStatus::Ok {
+            (format!("held the stance; shown at {t:.2} s"), style::TRUNK)
+        } else {
+            (
+                format!(
+                    "{} at {t:.2} s; shown at that moment",
+                    s.rows[r].status.describe()
+                ),
+                style::REFERENCE,
+            )
+        };
+        let lines = vec![verdict, when];
+        let inner = header(area, label, &lines, 0.9)?;
+        body(
+            &inner,
+            &view,
+            ts,
+            row,
+            Some(0),
+            side,
+            Annotate {
+                labels: true,
+                scale: 0.85,
+            },
+        )?;
+    }
+    if let Some(t) = super::report::takeaway(s, c) {
+        let (w, h) = root.dim_in_pixel();
+        root.draw(&Text::new(
+            t,
+            (w as i32 / 2, h as i32 - 34),
+            bold(30, &BLACK).pos(Pos::new(HPos::Center, VPos::Center)),
+        ))?;
+    }
+    // Divider.
+    let (w, h) = below.dim_in_pixel();
+    below.draw(&PathElement::new(
+        vec![(w as i32 / 2, 10), (w as i32 / 2, h as i32 - 10)],
+        style::GHOST.stroke_width(2),
+    ))?;
+    root.present()?;
+    Ok(())
+}

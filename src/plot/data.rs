@@ -1,0 +1,436 @@
+//! Reading recorded outputs: `summary.csv`, `runs/<run_id>/timeseries.csv` and, if
+//! present, `manifest.json`. Nothing here simulates; everything is parsed from files.
+
+use super::PlotError;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// Metric columns the summary and the time series may contain, in the order the
+/// simulator writes them. The first of these in `summary.csv` ends the parameter columns.
+pub const KNOWN_METRICS: &[&str] = &[
+    "pelvic_drop_deg",
+    "pelvic_drop_cm",
+    "hip_adduction_deg",
+    "hip_internal_rotation_deg",
+    "hip_flexion_deg",
+    "knee_flexion_deg",
+    "knee_fppa_deg",
+    "knee_medial_shift_mm",
+    "ankle_dorsiflexion_deg",
+    "subtalar_inversion_deg",
+    "trunk_lean_deg",
+    "hip_abductor_moment_nm_per_kg",
+    "hip_abductor_capacity_nm_per_kg",
+    "hip_contact_force_bw",
+    "hip_contact_angle_deg",
+    "grf_vertical_bw",
+    "cop_anterior_mm",
+    "cop_lateral_mm",
+    "hip_abduction_shortfall_nm",
+    "lumbar_reserve_nm",
+    "swing_reserve_nm",
+];
+
+/// Columns after the metrics that describe how a run ended.
+const STATUS_COLUMNS: &[&str] = &[
+    "status",
+    "status_time_s",
+    "status_detail",
+    "sim_time_s",
+    "wall_time_s",
+];
+
+/// How a run ended, as recorded in the `status` column.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RunStatus {
+    /// The stance was held to the end.
+    Ok,
+    /// The model fell (the controller could no longer keep it upright).
+    LostBalance,
+    /// The integration produced non-finite values.
+    Diverged,
+    /// Any other or missing label.
+    Unknown,
+}
+
+impl RunStatus {
+    fn parse(s: &str) -> Self {
+        match s.trim() {
+            "ok" => Self::Ok,
+            "lost_balance" => Self::LostBalance,
+            "diverged" => Self::Diverged,
+            _ => Self::Unknown,
+        }
+    }
+
+    /// Plain-language label.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::Ok => "held the stance",
+            Self::LostBalance => "lost balance",
+            Self::Diverged => "simulation diverged",
+            Self::Unknown => "status unknown",
+        }
+    }
+}
+
+/// One row of `summary.csv`.
+#[derive(Clone, Debug)]
+pub struct RunRow {
+    /// The `run_id` column; names the time-series file `<run_id>_timeseries.csv`.
+    pub run_id: String,
+    /// Parameter values as written, parallel to [`Summary::params`].
+    pub params: Vec<String>,
+    /// Metric values by column name (NaN when empty or unparsable).
+    pub metrics: HashMap<String, f64>,
+    /// How the run ended.
+    pub status: RunStatus,
+    /// When the status was set (s), if recorded.
+    pub status_time_s: Option<f64>,
+    /// Free-text detail of the status.
+    pub status_detail: String,
+}
+
+impl RunRow {
+    /// A metric by name, NaN if absent.
+    pub fn metric(&self, name: &str) -> f64 {
+        self.metrics.get(name).copied().unwrap_or(f64::NAN)
+    }
+}
+
+/// The parsed `summary.csv`.
+#[derive(Clone, Debug)]
+pub struct Summary {
+    /// Parameter column names (between `run_id` and the first metric column).
+    pub params: Vec<String>,
+    /// One entry per run, in file order.
+    pub rows: Vec<RunRow>,
+}
+
+impl Summary {
+    /// Index of a parameter column.
+    pub fn param_index(&self, name: &str) -> Option<usize> {
+        self.params.iter().position(|p| p == name)
+    }
+
+    /// Parameters whose value differs between rows, in column order.
+    pub fn varying_params(&self) -> Vec<usize> {
+        (0..self.params.len())
+            .filter(|&i| {
+                let first = self.rows.first().map(|r| r.params[i].as_str());
+                self.rows
+                    .iter()
+                    .any(|r| Some(r.params[i].as_str()) != first)
+            })
+            .collect()
+    }
+
+    /// Numeric value of parameter `i` in row `r` (None if not a number).
+    pub fn param_f64(&self, r: usize, i: usize) -> Option<f64> {
+        self.rows[r].params[i].trim().parse::<f64>().ok()
+    }
+
+    /// Whether every row holds a number in parameter `i`.
+    pub fn param_is_numeric(&self, i: usize) -> bool {
+        (0..self.rows.len()).all(|r| self.param_f64(r, i).is_some())
+    }
+
+    /// The most common value of parameter `i` (ties: the first seen).
+    pub fn modal_value(&self, i: usize) -> String {
+        let mut counts: Vec<(String, usize)> = Vec::new();
+        for r in &self.rows {
+            match counts.iter_mut().find(|(v, _)| *v == r.params[i]) {
+                Some(c) => c.1 += 1,
+                None => counts.push((r.params[i].clone(), 1)),
+            }
+        }
+        let best = counts.iter().map(|c| c.1).max().unwrap_or(0);
+        counts
+            .into_iter()
+            .find(|c| c.1 == best)
+            .map(|c| c.0)
+            .unwrap_or_default()
+    }
+
+    /// Row index of a run id.
+    pub fn row_of(&self, run_id: &str) -> Option<usize> {
+        self.rows.iter().position(|r| r.run_id == run_id)
+    }
+}
+
+fn csv_error(path: &Path, e: csv::Error) -> PlotError {
+    PlotError::Csv {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    }
+}
+
+fn parse_num(s: &str) -> f64 {
+    let t = s.trim();
+    if t.is_empty() {
+        return f64::NAN;
+    }
+    t.parse().unwrap_or(f64::NAN)
+}
+
+/// Read `dir/summary.csv`.
+pub fn read_summary(dir: &Path) -> Result<Summary, PlotError> {
+    let path = dir.join("summary.csv");
+    if !path.is_file() {
+        return Err(PlotError::MissingSummary { path });
+    }
+    let mut rd = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_path(&path)
+        .map_err(|e| csv_error(&path, e))?;
+    let headers: Vec<String> = rd
+        .headers()
+        .map_err(|e| csv_error(&path, e))?
+        .iter()
+        .map(|h| h.trim().to_string())
+        .collect();
+    let id_col = headers
+        .iter()
+        .position(|h| h == "run_id")
+        .ok_or_else(|| PlotError::Format {
+            path: path.clone(),
+            message: "no `run_id` column".into(),
+        })?;
+    let first_metric = headers
+        .iter()
+        .enumerate()
+        .skip(id_col + 1)
+        .find(|(_, h)| KNOWN_METRICS.contains(&h.as_str()) || STATUS_COLUMNS.contains(&h.as_str()))
+        .map(|(i, _)| i)
+        .unwrap_or(headers.len());
+    let param_cols: Vec<usize> = (id_col + 1..first_metric).collect();
+    let params = param_cols.iter().map(|&i| headers[i].clone()).collect();
+    let mut rows = Vec::new();
+    for rec in rd.records() {
+        let rec = rec.map_err(|e| csv_error(&path, e))?;
+        let get = |i: usize| rec.get(i).unwrap_or("").to_string();
+        let mut metrics = HashMap::new();
+        let mut status = RunStatus::Unknown;
+        let mut status_time_s = None;
+        let mut status_detail = String::new();
+        for (i, h) in headers.iter().enumerate().skip(first_metric) {
+            let v = get(i);
+            match h.as_str() {
+                "status" => status = RunStatus::parse(&v),
+                "status_time_s" => {
+                    let x = parse_num(&v);
+                    status_time_s = x.is_finite().then_some(x);
+                }
+                "status_detail" => status_detail = v,
+                _ => {
+                    metrics.insert(h.clone(), parse_num(&v));
+                }
+            }
+        }
+        rows.push(RunRow {
+            run_id: get(id_col),
+            params: param_cols.iter().map(|&i| get(i)).collect(),
+            metrics,
+            status,
+            status_time_s,
+            status_detail,
+        });
+    }
+    if rows.is_empty() {
+        return Err(PlotError::Format {
+            path,
+            message: "no runs (the file has a header but no rows)".into(),
+        });
+    }
+    Ok(Summary { params, rows })
+}
+
+/// One recorded time series, stored column by column.
+#[derive(Clone, Debug)]
+pub struct TimeSeries {
+    /// Where it was read from.
+    pub path: PathBuf,
+    cols: HashMap<String, Vec<f64>>,
+    /// Column names in file order.
+    pub names: Vec<String>,
+    len: usize,
+}
+
+impl TimeSeries {
+    /// A column by name.
+    pub fn col(&self, name: &str) -> Option<&[f64]> {
+        self.cols.get(name).map(|v| v.as_slice())
+    }
+
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The time column (s), or row indices at 10 ms if absent.
+    pub fn time(&self) -> Vec<f64> {
+        match self.col("time_s") {
+            Some(t) => t.to_vec(),
+            None => (0..self.len).map(|i| i as f64 * 0.01).collect(),
+        }
+    }
+
+    /// Value of a column at a row, NaN if absent.
+    pub fn at(&self, name: &str, row: usize) -> f64 {
+        self.col(name)
+            .and_then(|c| c.get(row).copied())
+            .unwrap_or(f64::NAN)
+    }
+
+    /// Landmark `name` at `row` as (x, y, z) in metres, if all three columns are present and finite.
+    pub fn landmark(&self, name: &str, row: usize) -> Option<[f64; 3]> {
+        let p = [
+            self.at(&format!("lm_{name}_x_m"), row),
+            self.at(&format!("lm_{name}_y_m"), row),
+            self.at(&format!("lm_{name}_z_m"), row),
+        ];
+        p.iter().all(|v| v.is_finite()).then_some(p)
+    }
+
+    /// Whether landmark columns are present.
+    pub fn has_landmarks(&self) -> bool {
+        self.names.iter().any(|n| n.starts_with("lm_"))
+    }
+}
+
+/// Read a run's time series: `dir/runs/<run_id>/timeseries.csv` as `hipdrop run` writes
+/// it, or `dir/<run_id>_timeseries.csv` (flat layout); `Ok(None)` if neither exists.
+pub fn read_timeseries(dir: &Path, run_id: &str) -> Result<Option<TimeSeries>, PlotError> {
+    let nested = dir.join("runs").join(run_id).join("timeseries.csv");
+    let path = if nested.is_file() {
+        nested
+    } else {
+        dir.join(format!("{run_id}_timeseries.csv"))
+    };
+    if !path.is_file() {
+        return Ok(None);
+    }
+    let mut rd = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_path(&path)
+        .map_err(|e| csv_error(&path, e))?;
+    let names: Vec<String> = rd
+        .headers()
+        .map_err(|e| csv_error(&path, e))?
+        .iter()
+        .map(|h| h.trim().to_string())
+        .collect();
+    let mut data: Vec<Vec<f64>> = vec![Vec::new(); names.len()];
+    let mut len = 0;
+    for rec in rd.records() {
+        let rec = rec.map_err(|e| csv_error(&path, e))?;
+        for (i, col) in data.iter_mut().enumerate() {
+            col.push(parse_num(rec.get(i).unwrap_or("")));
+        }
+        len += 1;
+    }
+    let cols = names.iter().cloned().zip(data).collect();
+    Ok(Some(TimeSeries {
+        path,
+        cols,
+        names,
+        len,
+    }))
+}
+
+/// Which leg carries the body.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Side {
+    /// Right leg.
+    Right,
+    /// Left leg.
+    Left,
+}
+
+impl Side {
+    /// Muscle and landmark suffix: `r` or `l`.
+    pub fn suffix(self) -> &'static str {
+        match self {
+            Side::Right => "r",
+            Side::Left => "l",
+        }
+    }
+
+    /// The other side.
+    pub fn other(self) -> Side {
+        match self {
+            Side::Right => Side::Left,
+            Side::Left => Side::Right,
+        }
+    }
+
+    /// "right" or "left".
+    pub fn word(self) -> &'static str {
+        match self {
+            Side::Right => "right",
+            Side::Left => "left",
+        }
+    }
+}
+
+/// The stance side of a run: the `subject.stance_side` parameter if present,
+/// otherwise the foot whose ankle is lower on average over the recording, otherwise right.
+pub fn stance_side(summary: &Summary, row: usize, ts: Option<&TimeSeries>) -> Side {
+    if let Some(i) = summary.param_index("subject.stance_side") {
+        match summary.rows[row].params[i].trim().trim_matches('"') {
+            "left" | "l" => return Side::Left,
+            "right" | "r" => return Side::Right,
+            _ => {}
+        }
+    }
+    if let Some(ts) = ts {
+        let mean = |name: &str| {
+            let v: Vec<f64> = ts
+                .col(name)
+                .unwrap_or(&[])
+                .iter()
+                .copied()
+                .filter(|x| x.is_finite())
+                .collect();
+            (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
+        };
+        if let (Some(r), Some(l)) = (mean("lm_ankle_r_y_m"), mean("lm_ankle_l_y_m")) {
+            if l < r {
+                return Side::Left;
+            }
+        }
+    }
+    Side::Right
+}
+
+/// The question the scenario asks: the leading `#` comment block of the resolved
+/// scenario recorded in `manifest.json`, if that file exists and holds one.
+///
+/// The manifest's layout belongs to the run command; this looks for the first string
+/// value anywhere in it that starts with a TOML comment, so it survives layout changes.
+pub fn scenario_question(dir: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(dir.join("manifest.json")).ok()?;
+    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+    fn find(v: &serde_json::Value) -> Option<String> {
+        match v {
+            serde_json::Value::String(s) if s.trim_start().starts_with('#') => {
+                let lines: Vec<&str> = s
+                    .lines()
+                    .map(str::trim)
+                    .take_while(|l| l.starts_with('#'))
+                    .map(|l| l.trim_start_matches('#').trim())
+                    .collect();
+                Some(lines.join(" "))
+            }
+            serde_json::Value::Array(a) => a.iter().find_map(find),
+            serde_json::Value::Object(o) => o.values().find_map(find),
+            _ => None,
+        }
+    }
+    find(&v).filter(|s| !s.is_empty())
+}
