@@ -113,6 +113,8 @@ pub struct Solver {
     col_start: Vec<usize>,
     col_row: Vec<usize>,
     col_val: Vec<f64>,
+    /// Fill cursor per column while building the columns.
+    col_next: Vec<usize>,
     /// `A clamp(A^T y)` per row (N m).
     ax: Vec<f64>,
     /// Newton matrix / its Cholesky factor (lower), rows x rows.
@@ -152,6 +154,7 @@ impl Solver {
             self.free_new = vec![false; muscles];
             self.events = Vec::with_capacity(2 * muscles);
             self.col_start = vec![0; muscles + 1];
+            self.col_next = vec![0; muscles];
             self.col_row = Vec::with_capacity(rows * muscles);
             self.col_val = Vec::with_capacity(rows * muscles);
             self.ax = vec![0.0; rows];
@@ -192,20 +195,30 @@ impl Solver {
         let bmax = p.b.iter().fold(0.0f64, |m, v| m.max(v.abs()));
         let tol = 1e-13 * (1.0 + bmax);
 
-        // Sparse columns of A.
-        self.col_row.clear();
-        self.col_val.clear();
+        // Sparse columns of A, in two contiguous passes over the rows: count, then fill
+        // (rows ascend within each column).
+        self.col_start.fill(0);
+        for row in p.a.chunks_exact(nm.max(1)) {
+            for (c, &v) in self.col_start[1..].iter_mut().zip(row) {
+                *c += (v != 0.0) as usize;
+            }
+        }
         for m in 0..nm {
-            self.col_start[m] = self.col_row.len();
-            for r in 0..k {
-                let v = p.a[r * nm + m];
+            self.col_start[m + 1] += self.col_start[m];
+        }
+        let nnz = self.col_start[nm];
+        self.col_row.resize(nnz, 0);
+        self.col_val.resize(nnz, 0.0);
+        self.col_next.copy_from_slice(&self.col_start[..nm]);
+        for (r, row) in p.a.chunks_exact(nm.max(1)).enumerate() {
+            for (next, &v) in self.col_next.iter_mut().zip(row) {
                 if v != 0.0 {
-                    self.col_row.push(r);
-                    self.col_val.push(v);
+                    self.col_row[*next] = r;
+                    self.col_val[*next] = v;
+                    *next += 1;
                 }
             }
         }
-        self.col_start[nm] = self.col_row.len();
 
         self.at_y_y();
         let inside = |s: f64| s > lo && s < hi;
