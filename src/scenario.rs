@@ -186,7 +186,7 @@ pub fn keys() -> Vec<KeySpec> {
         k("controller.balance_frequency_rad_s", Kind::Float, "rad/s", F(c.balance_frequency_rad_s), 0.1, 20.0,
           "Natural frequency of the centre-of-mass balance loop."),
         k("controller.control_period_s", Kind::Float, "s", F(c.control_period_s), 1e-4, 0.05,
-          "Period of the static optimisation; at least integration.dt_s."),
+          "Period of the static optimisation; at least integration.dt_s (if not set, it grows to integration.dt_s)."),
         k("controller.compensation_gain", Kind::Float, "deg/deg", F(c.compensation_gain), 0.0, 5.0,
           "Trunk lean per degree of pelvic drop when task.compensation is on."),
         k("controller.compensation_max_lean_deg", Kind::Float, "deg", F(c.compensation_max_lean_deg), 0.0, 30.0,
@@ -196,9 +196,9 @@ pub fn keys() -> Vec<KeySpec> {
         k("integration.substeps", Kind::Int, "", I(c.substeps as i64), 1.0, 16.0,
           "rapier solver iterations per step."),
         k("output.record_interval_s", Kind::Float, "s", F(c.record_interval_s), 1e-4, 1.0,
-          "Interval between time-series rows (.csv, .mot, .sto); at least integration.dt_s."),
+          "Interval between time-series rows (.csv, .mot, .sto); at least integration.dt_s (if not set, it grows to integration.dt_s)."),
         k("output.steady_window_s", Kind::Float, "s", F(c.steady_window_s), 0.0, 600.0,
-          "Window at the end of the run averaged for the steady-state metrics in summary.csv; at most task.duration_s."),
+          "Window at the end of the run averaged for the steady-state metrics in summary.csv; at most task.duration_s (if not set, it shrinks to task.duration_s). A run that ends early (lost_balance, diverged) reports the state at its end instead."),
         k("sweep.mode", Kind::Choice(SWEEP_MODES), "", S("grid".into()), 0.0, 0.0,
           "How axes combine: grid (cartesian product), zip (varied together), one_at_a_time (each axis alone, the others at the base value), random or latin_hypercube (sweep.samples draws)."),
         k("sweep.samples", Kind::Int, "", I(10), 1.0, 100000.0,
@@ -849,6 +849,26 @@ fn check_axis(target: &str, v: &toml::Value) -> Result<(), String> {
         _ => Err(format!(
             "{key} = {v}: allowed a non-empty list, {{start, stop, count}} or {{min, max}}"
         )),
+    }
+}
+
+/// Defaults that follow other keys: a key the scenario does not set adapts to the keys it
+/// does set, instead of contradicting them. `output.steady_window_s` shrinks to
+/// `task.duration_s` for short runs; `controller.control_period_s` and
+/// `output.record_interval_s` grow to `integration.dt_s` for large steps. A value set
+/// explicitly is kept, and [`cross_check`] reports it if it contradicts another key.
+/// `written(key)` tells whether a key was written in a file, with `--set` or as an axis.
+pub fn adapt_defaults(sc: &mut Scenario, written: impl Fn(&str) -> bool) {
+    let set = written;
+    if !set("output.steady_window_s") {
+        sc.output.steady_window_s = sc.output.steady_window_s.min(sc.task.duration_s);
+    }
+    let dt = sc.integration.dt_s;
+    if !set("controller.control_period_s") {
+        sc.controller.control_period_s = sc.controller.control_period_s.max(dt);
+    }
+    if !set("output.record_interval_s") {
+        sc.output.record_interval_s = sc.output.record_interval_s.max(dt);
     }
 }
 

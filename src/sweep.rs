@@ -307,7 +307,10 @@ pub fn expand(l: &Loaded) -> Result<Vec<Run>, ScenarioError> {
             }
         }
         match from_flat(&flat) {
-            Ok(sc) => {
+            Ok(mut sc) => {
+                crate::scenario::adapt_defaults(&mut sc, |k| {
+                    l.origins.contains_key(k) || params.iter().any(|(p, _)| p == k)
+                });
                 for (k, m) in cross_check(&sc) {
                     let axis = format!("sweep.axes.{k}");
                     let o = if l.origins.contains_key(&axis) {
