@@ -77,9 +77,9 @@ impl Default for StanceConfig {
         Self {
             stance_side: Side::Right,
             duration_s: 3.0,
-            dt_s: 0.001,
+            dt_s: 0.002,
             substeps: 1,
-            control_period_s: 0.001,
+            control_period_s: 0.002,
             stance_knee_flexion_deg: 10.0,
             swing_hip_flexion_deg: 30.0,
             swing_knee_flexion_deg: 60.0,
