@@ -10,7 +10,7 @@
 //!
 //! Options: `--runs N` runs per sweep (default 100), `--duration S` simulated seconds
 //! per run (default 2.0), `--dt S` physics step and control period (default: the
-//! library default, 0.001 s), `--threads N` workers of the parallel sweep (default:
+//! library default, 0.002 s), `--threads N` workers of the parallel sweep (default:
 //! all cores). The sweep varies hip-abductor strength from 0.5 to 1.5, a range in
 //! which every run completes its full stance (weaker subjects lose balance early,
 //! which would make the sweep look cheaper than it is).
