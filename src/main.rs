@@ -95,6 +95,9 @@ kinematics.mot, states.sto, result.json}.")]
         /// Finish an interrupted sweep: keep complete runs, run the rest.
         #[arg(long)]
         resume: bool,
+        /// Do not draw figures and report.html after the runs (`hipdrop plot DIR` later).
+        #[arg(long)]
+        no_plots: bool,
     },
     /// Validate a scenario and print its fully resolved form and its runs.
     #[command(
@@ -161,7 +164,8 @@ fn main() -> ExitCode {
             quiet,
             force,
             resume,
-        } => run(&s, out, threads, quiet, force, resume),
+            no_plots,
+        } => run(&s, out, threads, quiet, force, resume, no_plots),
         Cmd::Check { s } => check(&s),
         Cmd::List { what } => list(what),
         Cmd::Export { format, s, out } => export(format, &s, out),
@@ -318,6 +322,7 @@ fn run(
     quiet: bool,
     force: bool,
     resume: bool,
+    no_plots: bool,
 ) -> ExitCode {
     let (l, runs) = match load(s) {
         Ok(x) => x,
@@ -452,6 +457,19 @@ fn run(
     }
     report(&l.name, &recs);
     eprintln!("wrote {}", dir.display());
+    if !no_plots {
+        match hipdrop::plot::plot_dir(&dir, &hipdrop::plot::PlotOptions::default()) {
+            Ok(_) => eprintln!(
+                "wrote {} and {}",
+                dir.join("figures").display(),
+                dir.join("report.html").display()
+            ),
+            Err(e) => {
+                eprintln!("error: figures: {e}");
+                return ExitCode::from(1);
+            }
+        }
+    }
     if recs.iter().any(|r| r.failed()) {
         ExitCode::from(1)
     } else {

@@ -359,6 +359,8 @@ pub fn seed(l: &Loaded) -> Option<i64> {
 
 /// Files and directories hipdrop writes in an output directory (removed by `--force`).
 pub const OWN_ENTRIES: &[&str] = &[
+    "figures",
+    "report.html",
     "plan.json",
     "runs",
     "summary.csv",

@@ -408,6 +408,19 @@ pub fn stance_side(summary: &Summary, row: usize, ts: Option<&TimeSeries>) -> Si
     Side::Right
 }
 
+/// The scenario name recorded in `manifest.json` (`"scenario"`), else the directory's name.
+pub fn scenario_name(dir: &Path) -> String {
+    std::fs::read_to_string(dir.join("manifest.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .and_then(|v| v.get("scenario")?.as_str().map(String::from))
+        .unwrap_or_else(|| {
+            dir.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "hipdrop".into())
+        })
+}
+
 /// The question the scenario asks: the leading `#` comment block of the resolved
 /// scenario recorded in `manifest.json`, if that file exists and holds one.
 ///
