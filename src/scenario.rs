@@ -121,7 +121,7 @@ impl KeySpec {
                 .map(|s| format!("\"{s}\""))
                 .collect::<Vec<_>>()
                 .join(" or "),
-            Kind::Text => "a string".into(),
+            Kind::Text => "a string usable as a directory name (no / or \\, not . or ..)".into(),
             Kind::Files => "a list of file names".into(),
             Kind::Axis => {
                 "a list, {start, stop, count} or {min, max[, distribution, mean, sd]}".into()
@@ -570,8 +570,11 @@ pub fn check_value(spec: &KeySpec, key: &str, v: &toml::Value) -> Result<toml::V
             Some(s) if c.contains(&s) => Ok(v.clone()),
             _ => Err(bad()),
         },
+        // `name` names the output directory: one path component.
         Kind::Text => match v {
-            toml::Value::String(_) => Ok(v.clone()),
+            toml::Value::String(s) if !s.contains(['/', '\\', '\0']) && s != "." && s != ".." => {
+                Ok(v.clone())
+            }
             _ => Err(bad()),
         },
         Kind::Files | Kind::Axis => Ok(v.clone()),

@@ -748,3 +748,44 @@ fn regression_grid_of_huge_ranges_is_refused_before_expanding() {
     );
     assert!(t.elapsed().as_secs() < 5);
 }
+
+/// Found in review: `name` sets the output directory `output/<name>`, and
+/// `name = "/etc"` or `"../x"` sent results (and `--force`'s removal of hipdrop's files)
+/// outside `output/`.
+#[test]
+fn regression_name_that_is_a_path_is_refused() {
+    for bad in ["/etc", "../x", "a/b", "..", "a\\\\b"] {
+        let p = problems_of(
+            &scenario_file("single_leg_stance.toml"),
+            &[&format!("name=\"{bad}\"")],
+        );
+        assert!(p[0].msg.starts_with("name = "), "{}", p[0].msg);
+        assert!(
+            p[0].msg.contains("usable as a directory name"),
+            "{}",
+            p[0].msg
+        );
+    }
+}
+
+/// Deep nesting is a TOML error at line 1, not a stack overflow.
+#[test]
+fn deeply_nested_toml_is_a_syntax_error_not_a_stack_overflow() {
+    let d = workdir("deep");
+    for (i, text) in [
+        format!("[{}]\nx = 1\n", vec!["a"; 20000].join(".")),
+        format!("x = {}{}\n", "[".repeat(5000), "]".repeat(5000)),
+        format!("x = {}1{}\n", "{a=".repeat(3000), "}".repeat(3000)),
+        format!("{} = 1\n", vec!["a"; 20000].join(".")),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let f = d.join(format!("deep{i}.toml"));
+        std::fs::write(&f, text).unwrap();
+        let p = problems_of(&f, &[]);
+        assert!(p[0].msg.starts_with("not valid TOML"), "{}", p[0].msg);
+        assert_eq!(p[0].origin.line, 1);
+    }
+    let _ = std::fs::remove_dir_all(&d);
+}
