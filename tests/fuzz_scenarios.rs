@@ -198,9 +198,7 @@ fn toml_key(k: &str, dotted: bool) -> String {
             && s.chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
     };
-    if dotted && k.split('.').all(bare) {
-        k.to_string()
-    } else if bare(k) {
+    if (dotted && k.split('.').all(bare)) || bare(k) {
         k.to_string()
     } else {
         toml::Value::String(k.to_string()).to_string()
