@@ -13,7 +13,11 @@
 //! files, directories, the file itself), raw garbage bytes (invalid UTF-8 included) and
 //! truncate the file; up to five random `--set` strings are added.
 //!
-//! Case count: 2000 in CI (a fixed seed, so CI always runs the same cases);
+//! A third property sweeps real, sweepable keys with values around their ranges over
+//! the valid files, so that many cases reach the sweep expansion and cross-key checks.
+//!
+//! Case count: 2000 mutated files, 1000 `--set` lists and 1000 sweeps in CI (a fixed
+//! seed, so CI always runs the same cases);
 //! `PROPTEST_CASES=100000` runs more, `HIPDROP_FUZZ_SEED=<u64>` draws other cases.
 //! The number of cases run is printed (`cargo test --test fuzz_scenarios -- --nocapture`).
 
@@ -786,4 +790,126 @@ fn deeply_nested_toml_is_a_syntax_error_not_a_stack_overflow() {
         assert_eq!(p[0].origin.line, 1);
     }
     let _ = std::fs::remove_dir_all(&d);
+}
+
+/// Sweeps over real, sweepable keys with values around their ranges (most mutated files
+/// never get past the loader; these reach the sweep expansion and the cross-key checks).
+fn sweep_sets() -> impl Strategy<Value = Vec<String>> {
+    let specs: Vec<(String, f64, f64, Option<Vec<String>>)> = scenario::keys()
+        .into_iter()
+        .filter(|k| k.sweepable() && !k.name.contains('<'))
+        .map(|k| {
+            let choices = match &k.kind {
+                scenario::Kind::Bool => Some(vec!["true".into(), "false".into()]),
+                scenario::Kind::Choice(c) => Some(c.iter().map(|s| format!("\"{s}\"")).collect()),
+                _ => None,
+            };
+            (k.name.to_string(), k.min, k.max, choices)
+        })
+        .chain(
+            ["hip_abductors", "glut_med1_r", "gluteus_maximus", "all"]
+                .iter()
+                .map(|n| (format!("strength.{n}"), 0.0, 10.0, None)),
+        )
+        .collect();
+    let axis = (
+        proptest::sample::select(specs),
+        0u8..5,
+        proptest::collection::vec(-0.05f64..1.05, 1..5),
+        1i64..6,
+        any::<bool>(),
+    )
+        .prop_map(|((k, lo, hi, choices), shape, us, count, normal)| {
+            let x = |u: f64| {
+                let v = lo + (hi - lo) * u;
+                if v.abs() > 1e6 {
+                    format!("{}", v.round())
+                } else {
+                    format!("{v}")
+                }
+            };
+            let val = match (&choices, shape) {
+                (Some(c), 0..=3) => format!(
+                    "[{}]",
+                    us.iter()
+                        .map(|u| c[(u.abs() * 7.0) as usize % c.len()].clone())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                (_, 0 | 1) => format!(
+                    "[{}]",
+                    us.iter().map(|u| x(*u)).collect::<Vec<_>>().join(", ")
+                ),
+                (_, 2) => format!(
+                    "{{start={}, stop={}, count={count}}}",
+                    x(us[0]),
+                    x(*us.last().unwrap())
+                ),
+                (_, 3) if normal => format!(
+                    "{{min={}, max={}, distribution=\"normal\", mean={}, sd={}}}",
+                    x(us[0].min(*us.last().unwrap())),
+                    x(us[0].max(*us.last().unwrap())),
+                    x(0.5),
+                    (hi - lo) / 4.0
+                ),
+                (_, 3) => format!("{{min={}, max={}}}", x(us[0]), x(*us.last().unwrap())),
+                _ => format!("{}", us[0]),
+            };
+            format!("sweep.axes.{k}={val}")
+        });
+    (
+        proptest::option::of(proptest::sample::select(sweep_modes())),
+        proptest::option::of(1i64..12),
+        proptest::option::of(0i64..1000),
+        proptest::collection::vec(axis, 1..4),
+    )
+        .prop_map(|(mode, samples, seed, axes)| {
+            let mut v = Vec::new();
+            if let Some(m) = mode {
+                v.push(format!("sweep.mode=\"{m}\""));
+            }
+            if let Some(n) = samples {
+                v.push(format!("sweep.samples={n}"));
+            }
+            if let Some(s) = seed {
+                v.push(format!("sweep.seed={s}"));
+            }
+            v.extend(axes);
+            v
+        })
+}
+
+#[test]
+fn fuzzed_sweeps_expand_or_name_a_key_path() {
+    let dir = workdir("sweeps");
+    // The valid files only: the shipped scenarios and the include fixtures.
+    let seeds: Vec<(String, Vec<u8>)> = corpus()
+        .into_iter()
+        .filter(|(n, _)| {
+            let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("scenarios")
+                .join(n);
+            p.exists() || n == "base_weak.toml" || n == "variant.toml"
+        })
+        .collect();
+    let (mut cfg, rng) = config();
+    cfg.cases = (cfg.cases / 2).max(1);
+    let mut runner = TestRunner::new_with_rng(cfg, rng);
+    let (ran, accepted) = (AtomicUsize::new(0), AtomicUsize::new(0));
+    let res = runner.run(&(0..seeds.len(), sweep_sets()), |(s, sets)| {
+        ran.fetch_add(1, Ordering::Relaxed);
+        if check(&dir.join(&seeds[s].0), &sets).map_err(TestCaseError::fail)? > 0 {
+            accepted.fetch_add(1, Ordering::Relaxed);
+        }
+        Ok(())
+    });
+    eprintln!(
+        "fuzz sweeps: {} cases, {} accepted",
+        ran.load(Ordering::Relaxed),
+        accepted.load(Ordering::Relaxed)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    if let Err(e) = res {
+        panic!("{e}");
+    }
 }
