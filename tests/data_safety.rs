@@ -224,34 +224,28 @@ fn check_output_detects_a_damaged_byte_and_a_deleted_file() {
     std::fs::remove_dir_all(&out).unwrap();
 }
 
-/// A real SIGKILL in the middle of a sweep: every file left is either a `.tmp` or
-/// byte-identical to the uninterrupted run's (so nothing partial looks complete), and
-/// `--resume` completes it to the same summary.csv, manifest.json and files.
-#[test]
-fn a_sweep_killed_with_sigkill_leaves_nothing_partial_and_resumes_to_the_same_results() {
-    let sc = "scenarios/compensation.toml"; // 6 runs
-    let full = tmp("kill-full");
-    let part = tmp("kill-part");
-    run_ok(sc, &full, &["--threads", "1"]);
-    let reference = tree(&full);
+/// Number of runs in `dir` with a record (`result.json`, written last).
+fn records(dir: &Path) -> usize {
+    std::fs::read_dir(dir.join("runs"))
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .filter(|e| e.path().join("result.json").exists())
+                .count()
+        })
+        .unwrap_or(0)
+}
 
+/// Start `hipdrop args`, wait until `dir` holds more than `before` run records, then
+/// SIGKILL it.
+fn kill_after_next_record(args: &[String], dir: &Path, before: usize) {
     let mut child = hipdrop()
-        .args(run_args(sc, &part, &["--threads", "1"]))
+        .args(args)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    // Wait until at least one run is complete on disk (its result.json, written last).
     let t0 = Instant::now();
-    let one_done = || {
-        std::fs::read_dir(part.join("runs"))
-            .map(|rd| {
-                rd.filter_map(|e| e.ok())
-                    .any(|e| e.path().join("result.json").exists())
-            })
-            .unwrap_or(false)
-    };
-    while !one_done() {
+    while records(dir) <= before {
         assert!(t0.elapsed() < Duration::from_secs(120), "no run finished");
         assert!(
             child.try_wait().unwrap().is_none(),
@@ -267,8 +261,12 @@ fn a_sweep_killed_with_sigkill_leaves_nothing_partial_and_resumes_to_the_same_re
         use std::os::unix::process::ExitStatusExt;
         assert_eq!(status.signal(), Some(9), "killed by SIGKILL");
     }
+}
 
-    let left = tree(&part);
+/// After a kill: no summary or manifest, and every file is either a `.tmp` or identical
+/// to the uninterrupted run's (records up to their wall time). Returns complete runs.
+fn nothing_partial(dir: &Path, reference: &BTreeMap<String, Vec<u8>>) -> usize {
+    let left = tree(dir);
     assert!(
         !left.contains_key("summary.csv") && !left.contains_key("manifest.json"),
         "killed before the end: no summary or manifest"
@@ -293,8 +291,33 @@ fn a_sweep_killed_with_sigkill_leaves_nothing_partial_and_resumes_to_the_same_re
             assert!(bytes == want, "{f} is not the complete file");
         }
     }
+    complete_runs
+}
+
+/// A real SIGKILL in the middle of a sweep, and again in the middle of its `--resume`:
+/// every file left is either a `.tmp` or byte-identical to the uninterrupted run's (so
+/// nothing partial looks complete), and a last `--resume` completes it to the same
+/// summary.csv, manifest.json and files.
+#[test]
+fn a_sweep_killed_with_sigkill_leaves_nothing_partial_and_resumes_to_the_same_results() {
+    let sc = "scenarios/compensation.toml"; // 6 runs
+    let full = tmp("kill-full");
+    let part = tmp("kill-part");
+    run_ok(sc, &full, &["--threads", "1"]);
+    let reference = tree(&full);
+
+    kill_after_next_record(&run_args(sc, &part, &["--threads", "1"]), &part, 0);
+    let first = nothing_partial(&part, &reference);
+    assert!((1..6).contains(&first), "{first} runs complete");
+
+    kill_after_next_record(
+        &run_args(sc, &part, &["--threads", "1", "--resume"]),
+        &part,
+        first,
+    );
+    let complete_runs = nothing_partial(&part, &reference);
     assert!(
-        (1..6).contains(&complete_runs),
+        (first + 1..6).contains(&complete_runs),
         "{complete_runs} runs complete"
     );
 
