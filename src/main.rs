@@ -28,6 +28,8 @@ const EXAMPLES: &str = "Examples:
   hipdrop list groups        muscle groups usable as strength.<group>
   hipdrop export --format osim scenarios/single_leg_stance.toml --out model.osim
   hipdrop muscles --moment-arms --out moment_arms.csv
+  hipdrop check-output output/abductor_strength_sweep
+      verify every result file against the checksums in manifest.json
 
 Exit codes: 0 all runs ok (lost_balance is a result), 1 some runs failed (diverged or did not start;
 the rest are still written), 2 bad input (nothing written).
@@ -131,6 +133,16 @@ Limitations: docs/scenarios.md#export.")]
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Verify an output directory: every file listed in manifest.json against its SHA-256.
+    #[command(after_help = "Example:
+  hipdrop check-output output/abductor_strength_sweep
+Exit codes: 0 every listed file is intact, 1 some are damaged or missing (listed),
+2 DIR or its manifest.json cannot be read or is not valid. Not checksummed: timing.csv,
+plan.json and runs/*/result.json (see manifest.json's not_checksummed).")]
+    CheckOutput {
+        /// Output directory of `hipdrop run`.
+        dir: PathBuf,
+    },
     /// Muscle information.
     Muscles {
         /// Write each muscle's moment arms about the stance (right) hip's three coordinates
@@ -169,12 +181,44 @@ fn main() -> ExitCode {
         Cmd::Check { s } => check(&s),
         Cmd::List { what } => list(what),
         Cmd::Export { format, s, out } => export(format, &s, out),
+        Cmd::CheckOutput { dir } => check_output(&dir),
         Cmd::Muscles { moment_arms, out } => muscles(moment_arms, out),
         Cmd::Plot {
             dir,
             compare,
             no_gif,
         } => plot(&dir, compare.as_deref(), no_gif),
+    }
+}
+
+fn check_output(dir: &Path) -> ExitCode {
+    let c = match runner::check_output(dir) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    for f in &c.missing {
+        println!("missing: {f}");
+    }
+    for (f, want, got) in &c.damaged {
+        println!("damaged: {f} (sha256 {got}, manifest says {want})");
+    }
+    for f in &c.leftover_tmp {
+        println!("note: {f} is a temporary file left by an interrupted write (not a result)");
+    }
+    let total = c.intact.len() + c.missing.len() + c.damaged.len();
+    if c.ok() {
+        println!("{}: all {total} listed files intact", dir.display());
+        ExitCode::SUCCESS
+    } else {
+        println!(
+            "{}: {} of {total} listed files damaged or missing",
+            dir.display(),
+            c.missing.len() + c.damaged.len()
+        );
+        ExitCode::from(1)
     }
 }
 

@@ -368,3 +368,84 @@ pub const OWN_ENTRIES: &[&str] = &[
     "timing.csv",
     "manifest.json",
 ];
+
+/// What `hipdrop check-output` found: files listed in `manifest.json`, by state.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OutputCheck {
+    /// Listed files whose SHA-256 matches.
+    pub intact: Vec<String>,
+    /// Listed files that do not exist (or cannot be read).
+    pub missing: Vec<String>,
+    /// Listed files whose SHA-256 differs: (file, expected, found).
+    pub damaged: Vec<(String, String, String)>,
+    /// Temporary files (`*.tmp`) left by an interrupted write: not results, reported only.
+    pub leftover_tmp: Vec<String>,
+}
+
+impl OutputCheck {
+    /// Whether every listed file is present and intact.
+    pub fn ok(&self) -> bool {
+        self.missing.is_empty() && self.damaged.is_empty()
+    }
+}
+
+/// Check every file listed in `dir/manifest.json` against its SHA-256. `Err` when the
+/// directory or the manifest cannot be read or is not a hipdrop manifest (listed paths
+/// must be relative and stay inside `dir`).
+pub fn check_output(dir: &Path) -> Result<OutputCheck, String> {
+    if !dir.is_dir() {
+        return Err(format!("{}: not a directory", dir.display()));
+    }
+    let mp = dir.join("manifest.json");
+    let bytes = std::fs::read(&mp).map_err(|e| format!("cannot read {}: {e}", mp.display()))?;
+    let m: serde_json::Value = serde_json::from_slice(&bytes)
+        .map_err(|e| format!("{}: not valid JSON: {e}", mp.display()))?;
+    let files = m
+        .get("files_sha256")
+        .and_then(|f| f.as_object())
+        .ok_or_else(|| format!("{}: no files_sha256 table", mp.display()))?;
+    let mut c = OutputCheck::default();
+    for (f, sum) in files {
+        let sum = sum
+            .as_str()
+            .filter(|s| s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit()))
+            .ok_or_else(|| format!("{}: files_sha256.\"{f}\" is not a SHA-256", mp.display()))?;
+        let rel = Path::new(f);
+        let inside = !f.is_empty()
+            && rel
+                .components()
+                .all(|p| matches!(p, std::path::Component::Normal(_)));
+        if !inside {
+            return Err(format!(
+                "{}: files_sha256.\"{f}\" is not a path inside the directory",
+                mp.display()
+            ));
+        }
+        match std::fs::read(dir.join(rel)) {
+            Err(_) => c.missing.push(f.clone()),
+            Ok(b) => {
+                let found = sha256_hex(&b);
+                if found.eq_ignore_ascii_case(sum) {
+                    c.intact.push(f.clone());
+                } else {
+                    c.damaged.push((f.clone(), sum.to_string(), found));
+                }
+            }
+        }
+    }
+    fn tmp_files(root: &Path, d: &Path, out: &mut Vec<String>) {
+        let Ok(rd) = std::fs::read_dir(d) else { return };
+        let mut entries: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        entries.sort();
+        for p in entries {
+            if p.is_dir() {
+                tmp_files(root, &p, out);
+            } else if p.extension().is_some_and(|e| e == "tmp") {
+                let rel = p.strip_prefix(root).unwrap_or(&p);
+                out.push(rel.to_string_lossy().replace('\\', "/"));
+            }
+        }
+    }
+    tmp_files(dir, dir, &mut c.leftover_tmp);
+    Ok(c)
+}

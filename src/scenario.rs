@@ -121,7 +121,7 @@ impl KeySpec {
                 .map(|s| format!("\"{s}\""))
                 .collect::<Vec<_>>()
                 .join(" or "),
-            Kind::Text => "a string".into(),
+            Kind::Text => "a string usable as a directory name (no / or \\, not . or ..)".into(),
             Kind::Files => "a list of file names".into(),
             Kind::Axis => {
                 "a list, {start, stop, count} or {min, max[, distribution, mean, sd]}".into()
@@ -570,8 +570,11 @@ pub fn check_value(spec: &KeySpec, key: &str, v: &toml::Value) -> Result<toml::V
             Some(s) if c.contains(&s) => Ok(v.clone()),
             _ => Err(bad()),
         },
+        // `name` names the output directory: one path component.
         Kind::Text => match v {
-            toml::Value::String(_) => Ok(v.clone()),
+            toml::Value::String(s) if !s.contains(['/', '\\', '\0']) && s != "." && s != ".." => {
+                Ok(v.clone())
+            }
             _ => Err(bad()),
         },
         Kind::Files | Kind::Axis => Ok(v.clone()),
@@ -596,7 +599,38 @@ pub fn spec_for(key: &str) -> Option<KeySpec> {
         .find(|s| s.name == key && !s.name.contains('<'))
 }
 
+/// A key as messages show it: as written when it is a dotted path of bare keys
+/// (`task.duration_s`), else quoted as one TOML basic string (`"task..x"`).
+pub fn shown_key(key: &str) -> String {
+    let bare = |s: &str| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    };
+    if key.split('.').all(bare) {
+        key.to_string()
+    } else {
+        quoted(key)
+    }
+}
+
+/// `s` as a TOML basic string.
+fn quoted(s: &str) -> String {
+    let mut q = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => q.push_str("\\\""),
+            '\\' => q.push_str("\\\\"),
+            c if c.is_control() => q.push_str(&format!("\\u{:04X}", c as u32)),
+            c => q.push(c),
+        }
+    }
+    q.push('"');
+    q
+}
+
 fn suggest(key: &str) -> String {
+    let shown = shown_key(key);
     let mut cands: Vec<String> = keys()
         .iter()
         .filter(|s| !s.name.contains('<'))
@@ -609,13 +643,13 @@ fn suggest(key: &str) -> String {
             .collect();
     }
     match nearest(key, cands.iter().map(|s| s.as_str())) {
-        Some(n) => format!("unknown key `{key}`; did you mean `{n}`?"),
+        Some(n) => format!("unknown key `{shown}`; did you mean `{n}`?"),
         None if key.starts_with("strength.") => {
             format!(
-                "unknown key `{key}`: no muscle or group of that name (see `hipdrop list groups`)"
+                "unknown key `{shown}`: no muscle or group of that name (see `hipdrop list groups`)"
             )
         }
-        None => format!("unknown key `{key}` (see `hipdrop list keys`)"),
+        None => format!("unknown key `{shown}` (see `hipdrop list keys`)"),
     }
 }
 
@@ -667,10 +701,12 @@ pub fn load(path: &Path, sets: &[String]) -> Result<Loaded, ScenarioError> {
     }
     for l in leaves {
         let key = l.key.clone();
-        let res: Result<(), String> = if key.is_empty() {
+        let res: Result<(), String> = if key.is_empty() && l.origin.file == "--set" {
             Err("expected KEY=VALUE, e.g. --set strength.hip_abductors=0.3".into())
+        } else if key.is_empty() {
+            Err("unknown key `\"\"` (an empty key)".into())
         } else if key == "include" {
-            Err("include can only be given in a scenario file".into())
+            Err("include: only in a scenario file, not with --set".into())
         } else if let Some(axis) = key.strip_prefix("sweep.axes.") {
             check_axis(axis, &l.value).map(|_| {
                 sweep.insert(key.clone(), l.value.clone());
@@ -738,9 +774,15 @@ pub fn load(path: &Path, sets: &[String]) -> Result<Loaded, ScenarioError> {
     })
 }
 
+/// How messages show the axis of `target`: `sweep.axes."<target>"`, the target quoted as a
+/// TOML basic string (so that a key path is recognisable whatever the target's characters).
+pub fn axis_name(target: &str) -> String {
+    format!("sweep.axes.{}", quoted(target))
+}
+
 /// Check a sweep axis's target key and shape (values are checked when runs are expanded).
 fn check_axis(target: &str, v: &toml::Value) -> Result<(), String> {
-    let key = format!("sweep.axes.\"{target}\"");
+    let key = axis_name(target);
     let spec = match spec_for(target) {
         Some(s) if s.sweepable() => s,
         Some(_) => return Err(format!("{key}: `{target}` cannot be swept")),

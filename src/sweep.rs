@@ -14,6 +14,9 @@ use crate::scenario::{
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 
+/// Most runs a sweep may expand to.
+pub const MAX_RUNS: usize = 100_000;
+
 /// One run of a sweep.
 #[derive(Debug, Clone)]
 pub struct Run {
@@ -186,6 +189,20 @@ pub fn expand(l: &Loaded) -> Result<Vec<Run>, ScenarioError> {
                 }
                 let vals: Vec<&Vec<toml::Value>> =
                     fixed.iter().map(|f| f.as_ref().unwrap()).collect();
+                // Refuse a sweep too large to expand before expanding it (a grid of a few
+                // 100000-value ranges would otherwise overflow or exhaust memory).
+                let lens: Vec<usize> = vals.iter().map(|v| v.len()).collect();
+                let total = match mode.as_str() {
+                    "grid" => lens.iter().try_fold(1usize, |a, n| a.checked_mul(*n)),
+                    "zip" => lens.first().copied(),
+                    _ => lens.iter().try_fold(0usize, |a, n| a.checked_add(*n)),
+                };
+                if total.is_none_or(|t| t > MAX_RUNS) {
+                    let k = format!("sweep.axes.{}", axes[0].0);
+                    let sizes: Vec<String> = lens.iter().map(|n| n.to_string()).collect();
+                    let sep = if mode == "grid" { " x " } else { " + " };
+                    return Err(fail(&k, format!("sweep.axes: {mode} of {} values = {} runs: allowed at most {MAX_RUNS} runs", sizes.join(sep), total.map(|t| t.to_string()).unwrap_or_else(|| "too many".into()))));
+                }
                 match mode.as_str() {
                     "grid" => {
                         let total: usize = vals.iter().map(|v| v.len()).product();
