@@ -815,8 +815,8 @@ impl<'m> StanceSim<'m> {
             let side = &self.child_side[ji];
             let moves_child = self.child_moves[ji];
             let mut m = Vec3::zeros();
-            for b in 0..body::COUNT {
-                if side[b] == moves_child {
+            for (b, &on_child) in side.iter().enumerate() {
+                if on_child == moves_child {
                     m += (self.bs[b].com - f.centre).cross(&(g * self.model.bodies[b].mass_kg));
                 }
             }
@@ -941,11 +941,9 @@ impl<'m> StanceSim<'m> {
             let side = &self.child_side[ji];
             // Moving side is the anatomical parent side (everything above the joint).
             let (mut m, mut mc) = (0.0, Vec3::zeros());
-            for b in 0..body::COUNT {
-                if !side[b] {
-                    m += model.bodies[b].mass_kg;
-                    mc += self.bs[b].com * model.bodies[b].mass_kg;
-                }
+            for (b, _) in side.iter().enumerate().filter(|(_, &c)| !c) {
+                m += model.bodies[b].mass_kg;
+                mc += self.bs[b].com * model.bodies[b].mass_kg;
             }
             mc /= m;
             let dcom = -fr.axes[0].cross(&(mc - fr.centre)) * (m / mass);
@@ -1127,11 +1125,9 @@ impl<'m> StanceSim<'m> {
         let side = &self.child_side[hip_j];
         let gvec = Vec3::new(0.0, -GRAVITY, 0.0);
         let mut f_s = Vec3::zeros();
-        for b in 0..body::COUNT {
-            if !side[b] {
-                let mb = model.bodies[b].mass_kg;
-                f_s += mb * ((self.bs[b].vcom - self.prev_vcom[b]) / dt - gvec);
-            }
+        for (b, _) in side.iter().enumerate().filter(|(_, &c)| !c) {
+            let mb = model.bodies[b].mass_kg;
+            f_s += mb * ((self.bs[b].vcom - self.prev_vcom[b]) / dt - gvec);
         }
         for m in 0..model.muscles.len() {
             let t = self.tension(m);
