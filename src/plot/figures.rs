@@ -812,7 +812,7 @@ where
         let what = if over_time {
             "the moment the model lost its balance"
         } else {
-            "lost balance (mean over its last moments before the fall)"
+            "lost balance (value at the moment it fell)"
         };
         area.draw(&Text::new(
             what.to_string(),

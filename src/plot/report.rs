@@ -457,7 +457,7 @@ pub fn render(
         let _ = writeln!(h, "<td{cls}>{}</td></tr>", esc(&outcome));
         let _ = r;
     }
-    h.push_str("</table>\n<p>Values are averages over the last part of each run (its steady state); for a run that lost balance, over its last moments before the fall, so they are not a resting value. Red: pelvic drop above the 2 cm Trendelenburg line.</p>\n");
+    h.push_str("</table>\n<p>Values are averages over the last part of each run (its steady state); for a run that lost balance, the values at the moment it lost balance, so they are not a resting value. Red: pelvic drop above the 2 cm Trendelenburg line.</p>\n");
 
     if !figs.compare.is_empty() {
         h.push_str("<h2>Side by side</h2>\n");
