@@ -1,17 +1,10 @@
 //! The command line as a user meets it: bad input gets exit code 2 and writes nothing.
 
-use std::process::Command;
-
-fn hipdrop() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_hipdrop"));
-    c.current_dir(env!("CARGO_MANIFEST_DIR"));
-    c
-}
+mod common;
+use common::hipdrop;
 
 fn tmp(name: &str) -> std::path::PathBuf {
-    let d = std::env::temp_dir().join(format!("hipdrop-cli-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    d
+    common::tmp("cli", name)
 }
 
 #[test]

@@ -5,9 +5,16 @@
 //!
 //! CI time: runs are 0.2 s of simulated time (about 0.5 s of wall time each).
 
+mod common;
+use common::{hipdrop, stderr, tree};
+
+fn tmp(name: &str) -> PathBuf {
+    common::tmp("safety", name)
+}
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
 const SHORT: [&str; 4] = [
@@ -16,22 +23,6 @@ const SHORT: [&str; 4] = [
     "--set",
     "output.steady_window_s=0.1",
 ];
-
-fn hipdrop() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_hipdrop"));
-    c.current_dir(env!("CARGO_MANIFEST_DIR"));
-    c
-}
-
-fn tmp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("hipdrop-safety-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    d
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
 
 fn run_args(scenario: &str, out: &Path, extra: &[&str]) -> Vec<String> {
     let mut a: Vec<String> = vec!["run".into(), scenario.into()];
@@ -48,28 +39,6 @@ fn run_ok(scenario: &str, out: &Path, extra: &[&str]) -> Output {
         .unwrap();
     assert_eq!(o.status.code(), Some(0), "{scenario}: {}", stderr(&o));
     o
-}
-
-/// Every file under `dir` (relative path -> bytes).
-fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    fn walk(root: &Path, d: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
-        for e in std::fs::read_dir(d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                walk(root, &p, out);
-            } else {
-                let rel = p
-                    .strip_prefix(root)
-                    .unwrap()
-                    .to_string_lossy()
-                    .replace('\\', "/");
-                out.insert(rel, std::fs::read(&p).unwrap());
-            }
-        }
-    }
-    let mut m = BTreeMap::new();
-    walk(dir, dir, &mut m);
-    m
 }
 
 /// The documented wall-time data: `timing.csv` (left out) and `wall_time_s` in each

@@ -5,22 +5,18 @@
 //!
 //! CI time: 0.3 s of simulated time per run, two threads.
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
+mod common;
 
 fn hipdrop(args: &[String]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_hipdrop"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(args)
-        .output()
-        .unwrap()
+    common::hipdrop_output(args)
 }
 
 fn tmp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("hipdrop-rcli-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    d
+    common::tmp("rcli", name)
 }
+
+use std::path::PathBuf;
+use std::process::Output;
 
 /// One summary.csv row: column -> cell.
 type Row = std::collections::BTreeMap<String, String>;

@@ -4,9 +4,16 @@
 //! `--set task.duration_s=0.2 --set output.steady_window_s=0.1` (the shipped scenarios
 //! simulate 2 s); the files, the sweep and the checks are otherwise the shipped ones.
 
+mod common;
+use common::{hipdrop_output as hipdrop, stderr, tree};
+
+fn tmp(name: &str) -> PathBuf {
+    common::tmp("scen", name)
+}
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 const SHORT: [&str; 4] = [
     "--set",
@@ -14,28 +21,6 @@ const SHORT: [&str; 4] = [
     "--set",
     "output.steady_window_s=0.1",
 ];
-
-fn hipdrop<I, S>(args: I) -> Output
-where
-    I: IntoIterator<Item = S>,
-    S: AsRef<std::ffi::OsStr>,
-{
-    Command::new(env!("CARGO_BIN_EXE_hipdrop"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(args)
-        .output()
-        .expect("hipdrop runs")
-}
-
-fn tmp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("hipdrop-scen-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    d
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
 
 /// Run a scenario shortened for CI into `out`; panics unless the exit code is 0.
 fn run_short(scenario: &str, out: &Path, extra: &[&str]) -> Output {
@@ -50,28 +35,6 @@ fn run_short(scenario: &str, out: &Path, extra: &[&str]) -> Output {
 
 fn read(p: &Path) -> String {
     std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
-}
-
-/// Every file under `dir` (relative path -> bytes).
-fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    fn walk(root: &Path, d: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
-        for e in std::fs::read_dir(d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                walk(root, &p, out);
-            } else {
-                let rel = p
-                    .strip_prefix(root)
-                    .unwrap()
-                    .to_string_lossy()
-                    .replace('\\', "/");
-                out.insert(rel, std::fs::read(&p).unwrap());
-            }
-        }
-    }
-    let mut m = BTreeMap::new();
-    walk(dir, dir, &mut m);
-    m
 }
 
 /// Files that must be identical between two runs of the same scenario: all but the
@@ -173,21 +136,6 @@ fn weak_abductors_drop_the_pelvis_more_in_the_sweep_summary() {
     assert_eq!(rows[1][col("strength.hip_abductors")], "0.3");
     assert!(drop[1] > drop[0] + 0.5, "{drop:?}");
     std::fs::remove_dir_all(&out).unwrap();
-}
-
-#[test]
-fn one_and_two_threads_give_byte_identical_results() {
-    let (a, b) = (tmp("t1"), tmp("t2"));
-    run_short("scenarios/compensation.toml", &a, &["--threads", "1"]);
-    run_short("scenarios/compensation.toml", &b, &["--threads", "2"]);
-    assert_eq!(read(&a.join("summary.csv")), read(&b.join("summary.csv")));
-    let (ta, tb) = (deterministic(&tree(&a)), deterministic(&tree(&b)));
-    assert_eq!(ta.keys().collect::<Vec<_>>(), tb.keys().collect::<Vec<_>>());
-    for (k, v) in &ta {
-        assert!(v == &tb[k], "{k} differs between --threads 1 and 2");
-    }
-    std::fs::remove_dir_all(&a).unwrap();
-    std::fs::remove_dir_all(&b).unwrap();
 }
 
 #[test]
