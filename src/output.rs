@@ -58,10 +58,25 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     std::fs::rename(&tmp, path)
 }
 
-/// Shortest text that round-trips `v`.
+/// Shortest text that round-trips `v` (ryu: `1.0`, `0.25`, `1e-7`, `NaN`, `inf`):
+/// bit-identical values give identical text.
 pub fn fmt(v: f64) -> String {
-    // Shortest representation that round-trips: bit-identical values give identical text.
-    format!("{v}")
+    let mut s = String::new();
+    push_f64(&mut s, v);
+    s
+}
+
+/// Append the shortest round-trip text of `v` to `s`, without allocating.
+pub fn push_f64(s: &mut String, v: f64) {
+    if v.is_finite() {
+        s.push_str(ryu::Buffer::new().format_finite(v));
+    } else if v.is_nan() {
+        s.push_str("NaN");
+    } else if v > 0.0 {
+        s.push_str("inf");
+    } else {
+        s.push_str("-inf");
+    }
 }
 
 /// Time-series CSV of one run: metrics, then activation and force of every muscle.
@@ -84,16 +99,16 @@ pub fn timeseries_csv(model: &Model, r: &RunResult) -> String {
     }
     s.push('\n');
     for (i, row) in r.series.iter().enumerate() {
-        s.push_str(&fmt(row.time_s));
+        push_f64(&mut s, row.time_s);
         for (_, f) in metric_columns() {
             s.push(',');
-            s.push_str(&fmt(f(row)));
+            push_f64(&mut s, f(row));
         }
         let lm = model.landmarks(&r.poses[i], &r.coords[i], r.stance_side);
         for p in lm {
             for v in [p.x, p.y, p.z] {
                 s.push(',');
-                s.push_str(&fmt(v));
+                push_f64(&mut s, v);
             }
         }
         for v in r.muscles[i]
@@ -102,7 +117,7 @@ pub fn timeseries_csv(model: &Model, r: &RunResult) -> String {
             .chain(r.muscles[i].force_n.iter())
         {
             s.push(',');
-            s.push_str(&fmt(*v));
+            push_f64(&mut s, *v);
         }
         s.push('\n');
     }
@@ -168,8 +183,12 @@ fn storage(name: &str, in_degrees: bool, header: &[String], rows: &[Vec<f64>]) -
     s.push_str(&header.join("\t"));
     s.push('\n');
     for row in rows {
-        let cells: Vec<String> = row.iter().map(|v| fmt(*v)).collect();
-        s.push_str(&cells.join("\t"));
+        for (k, v) in row.iter().enumerate() {
+            if k > 0 {
+                s.push('\t');
+            }
+            push_f64(&mut s, *v);
+        }
         s.push('\n');
     }
     s
