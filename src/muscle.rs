@@ -74,7 +74,7 @@ pub fn tendon_velocity_lag_s(p: &MuscleParams, activation: f64, state: &FiberSta
     let dfv = (D[0] * D[1] / (x * x + 1.0).sqrt()).abs();
     let c = activation
         * p.max_isometric_force_n
-        * active_force_length(state.norm_length)
+        * state.active_force_length
         * dfv
         * state.cos_pennation.powi(2)
         / vmax;
@@ -136,6 +136,9 @@ pub struct FiberState {
     pub active_force_per_activation_n: f64,
     /// Passive tendon force (N): `F_iso * fPE * cos(alpha)`.
     pub passive_force_n: f64,
+    /// Active force-length multiplier `fL` at `norm_length` (kept so that it is not
+    /// evaluated twice per step).
+    pub active_force_length: f64,
 }
 
 impl MuscleParams {
@@ -150,15 +153,17 @@ impl MuscleParams {
         let norm_length = lm / lopt;
         let norm_velocity = vmt * cos_a / (self.max_contraction_velocity_lopt_per_s * lopt);
         let f = self.max_isometric_force_n;
+        let fl = active_force_length(norm_length);
         FiberState {
             norm_length,
             norm_velocity,
             cos_pennation: cos_a,
             active_force_per_activation_n: f
-                * active_force_length(norm_length)
+                * fl
                 * force_velocity(norm_velocity.clamp(-1.0, 1.0))
                 * cos_a,
             passive_force_n: f * passive_force_length(norm_length) * cos_a,
+            active_force_length: fl,
         }
     }
 }
