@@ -192,7 +192,7 @@ fn full_strength_holds_a_level_pelvis_with_the_published_abductor_moment() {
 }
 
 #[test]
-#[ignore = "known discrepancy, reported in docs/validation.md: 3.30-3.36 BW against the in-vivo 2.2-3.3 BW band; run with --ignored"]
+#[ignore = "known discrepancy, reported in docs/validation.md: 3.35 BW against the in-vivo 2.2-3.3 BW band; run with --ignored"]
 fn full_strength_hip_contact_force_is_in_the_in_vivo_band() {
     // OrthoLoad HIP III one-legged stance 261 +- 29 %BW, range 219-328 (Bergmann 2016).
     let r = run(&[], 1.0);
