@@ -121,6 +121,9 @@ pub struct Grid {
     pub ys: Vec<f64>,
     /// Row index at (ix, iy).
     pub cell: Vec<Vec<Option<usize>>>,
+    /// The values of the other varying parameters shared by the grid's runs ("" if none),
+    /// e.g. "mass kg 60" when a third parameter splits the sweep into several grids.
+    pub group: String,
 }
 
 fn distinct(mut v: Vec<f64>) -> Vec<f64> {
@@ -145,13 +148,25 @@ impl SweepLayout {
             .copied()
             .filter(|&i| s.param_is_numeric(i))
             .collect();
-        // The abductors are the story: put them on the x axis when they vary.
-        numeric.sort_by_key(|&i| (s.params[i] != "strength.hip_abductors", i));
+        // The abductors are the story: put them on the x axis when they vary, then the
+        // other strengths, then everything else.
+        numeric.sort_by_key(|&i| {
+            (
+                s.params[i] != "strength.hip_abductors",
+                !s.params[i].starts_with("strength."),
+                i,
+            )
+        });
+        // Beyond two numeric parameters (e.g. glute med x glute min x body mass), the
+        // third and later split the runs into groups like text parameters do, so each
+        // group is a two-parameter grid drawn as curves on a common x axis.
+        numeric.truncate(2);
         let categorical: Vec<usize> = varying
             .iter()
             .copied()
             .filter(|i| !numeric.contains(i))
             .collect();
+
         let n = s.rows.len();
         if numeric.is_empty() {
             return Self {
@@ -263,6 +278,7 @@ impl SweepLayout {
                         xs,
                         ys,
                         cell,
+                        group: gkey.clone(),
                     });
                 }
                 continue;
@@ -772,6 +788,33 @@ fn legend_width(labelled: &[&Line]) -> u32 {
 }
 
 /// Footer line explaining markers.
+/// Width (px) a curve's entry takes in [`marker_key`].
+fn key_entry_width(label: &str) -> i32 {
+    60 + 11 * label.chars().count() as i32
+}
+
+/// Rows [`marker_key`] needs for `curves` in an area `width` px wide (the markers'
+/// explanation takes about 620 px on the last row).
+fn key_rows(curves: &[(String, RGBColor)], width: u32) -> u32 {
+    let (mut rows, mut x) = (1, 30);
+    for (label, _) in curves.iter().filter(|c| !c.0.is_empty()) {
+        if x + key_entry_width(label) > width as i32 {
+            rows += 1;
+            x = 30;
+        }
+        x += key_entry_width(label);
+    }
+    if x + 620 > width as i32 {
+        rows += 1;
+    }
+    rows
+}
+
+/// Height (px) of a footer holding [`marker_key`] for `curves` at `width` px.
+fn key_height(curves: &[(String, RGBColor)], width: u32) -> u32 {
+    20 + 28 * key_rows(curves, width)
+}
+
 fn marker_key<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     s: &Summary,
@@ -782,9 +825,14 @@ where
     DB::ErrorType: 'static,
 {
     let (w, h) = area.dim_in_pixel();
-    let y = h as i32 - 22;
+    let rows = key_rows(curves, w) as i32;
+    let mut y = h as i32 - 22 - 28 * (rows - 1);
     let mut x = 30;
     for (label, c) in curves.iter().filter(|c| !c.0.is_empty()) {
+        if x + key_entry_width(label) > w as i32 {
+            x = 30;
+            y += 28;
+        }
         area.draw(&PathElement::new(
             vec![(x - 12, y), (x + 20, y)],
             c.stroke_width(5),
@@ -794,7 +842,11 @@ where
             (x + 28, y),
             text(18, &BLACK).pos(Pos::new(HPos::Left, VPos::Center)),
         ))?;
-        x += 60 + 11 * label.chars().count() as i32;
+        x += key_entry_width(label);
+    }
+    if x + 620 > w as i32 {
+        x = 30;
+        y += 28;
     }
     let fell = s.rows.iter().any(|r| r.status == RunStatus::LostBalance);
     let div = s.rows.iter().any(|r| r.status == RunStatus::Diverged);
@@ -943,7 +995,14 @@ pub fn sweep_measures(path: &Path, s: &Summary, layout: &SweepLayout) -> DrawRes
         "What changes down the chain as the parameter changes",
         &format!("x axis: {}", layout.x_label),
     )?;
-    let (plots, foot) = body.split_vertically(body.dim_in_pixel().1 - 46);
+    let curves: Vec<(String, RGBColor)> = layout
+        .curves
+        .iter()
+        .zip(curve_colors(s, layout))
+        .map(|(c, col)| (c.label.clone(), col))
+        .collect();
+    let (bw, bh) = body.dim_in_pixel();
+    let (plots, foot) = body.split_vertically(bh - key_height(&curves, bw).max(46));
     let areas = plots.split_evenly((2, 4));
     for (m, area) in MEASURES.iter().zip(areas.iter()) {
         panel(
@@ -976,12 +1035,6 @@ pub fn sweep_measures(path: &Path, s: &Summary, layout: &SweepLayout) -> DrawRes
         Reference::None,
         false,
     )?;
-    let curves: Vec<(String, RGBColor)> = layout
-        .curves
-        .iter()
-        .zip(curve_colors(s, layout))
-        .map(|(c, col)| (c.label.clone(), col))
-        .collect();
     marker_key(&foot, s, &curves, false)?;
     root.present()?;
     Ok(())
@@ -1000,9 +1053,14 @@ fn param_short_axis(label: &str) -> String {
 /// Heat map of pelvic drop (cm) over a two-parameter grid.
 pub fn heatmap(path: &Path, s: &Summary, g: &Grid) -> DrawResult {
     let root = BitMapBackend::new(path, (1300, 1000)).into_drawing_area();
+    let title = if g.group.is_empty() {
+        "Pelvic drop (cm) for every combination".to_string()
+    } else {
+        format!("Pelvic drop (cm) for every combination ({})", g.group)
+    };
     let body = titled(
         &root,
-        "Pelvic drop (cm) for every combination",
+        &title,
         "Pale: level. Amber: 2 cm, where the Trendelenburg sign turns positive. Dark red: 4 cm or more.",
     )?;
     let (nx, ny) = (g.xs.len(), g.ys.len());

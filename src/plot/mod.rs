@@ -133,6 +133,8 @@ pub fn param_label(name: &str) -> String {
     match name {
         "strength.hip_abductors" => "hip abductor strength (glute med + min), % of normal".into(),
         "strength.gluteus_maximus" => "glute max strength, % of normal".into(),
+        "strength.gluteus_medius" => "gluteus medius strength, % of normal".into(),
+        "strength.gluteus_minimus" => "gluteus minimus strength, % of normal".into(),
         "task.compensation" => "trunk-lean compensation".into(),
         "task.stance_knee_flexion_deg" => "stance knee flexion (deg)".into(),
         "subject.mass_kg" => "body mass (kg)".into(),
