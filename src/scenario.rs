@@ -178,7 +178,7 @@ pub fn keys() -> Vec<KeySpec> {
         k("task.swing_knee_flexion_deg", Kind::Float, "deg", F(c.swing_knee_flexion_deg), 0.0, 120.0,
           "Knee flexion of the lifted leg."),
         k("task.compensation", Kind::Bool, "", B(c.compensation), 0.0, 0.0,
-          "Lean the trunk over the stance leg in proportion to the pelvic drop (the compensated Trendelenburg)."),
+          "Lean the trunk over the stance leg (the compensated Trendelenburg): before the foot is lifted, by the smallest whole degree at which the abductors meet the demand, then further while they fall short."),
         k("controller.posture_frequency_rad_s", Kind::Float, "rad/s", F(c.posture_frequency_rad_s), 0.5, 50.0,
           "Natural frequency of the posture PD loops."),
         k("controller.posture_damping_ratio", Kind::Float, "", F(c.posture_damping_ratio), 0.1, 5.0,
@@ -187,8 +187,8 @@ pub fn keys() -> Vec<KeySpec> {
           "Natural frequency of the centre-of-mass balance loop."),
         k("controller.control_period_s", Kind::Float, "s", F(c.control_period_s), 1e-4, 0.05,
           "Period of the static optimisation; at least integration.dt_s (if not set, it grows to integration.dt_s)."),
-        k("controller.compensation_gain", Kind::Float, "deg/deg", F(c.compensation_gain), 0.0, 5.0,
-          "Trunk lean per degree of pelvic drop when task.compensation is on."),
+        k("controller.compensation_gain", Kind::Float, "", F(c.compensation_gain), 0.0, 5.0,
+          "Gain of the lean that grows while the abductors fall short (1 = the mechanical estimate of the lean that removes the shortfall, reached with a 0.15 s time constant)."),
         k("controller.compensation_max_lean_deg", Kind::Float, "deg", F(c.compensation_max_lean_deg), 0.0, 30.0,
           "Largest compensating trunk lean."),
         k("integration.dt_s", Kind::Float, "s", F(c.dt_s), 1e-4, 5e-3,
@@ -285,7 +285,7 @@ pub struct ControllerSection {
     pub balance_frequency_rad_s: f64,
     /// Static optimisation period (s).
     pub control_period_s: f64,
-    /// Trunk lean per degree of pelvic drop when compensating (deg/deg).
+    /// Gain of the trunk lean that grows with the abductor shortfall (1 = mechanical estimate).
     pub compensation_gain: f64,
     /// Largest compensating trunk lean (deg).
     pub compensation_max_lean_deg: f64,

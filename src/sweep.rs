@@ -341,9 +341,19 @@ pub fn expand(l: &Loaded) -> Result<Vec<Run>, ScenarioError> {
                     }
                 }
                 let index = runs.len();
+                // The id hashes the swept values and the `--set` overrides, so that
+                // runs of the same file with different overrides get different ids.
+                let mut id_params = params.clone();
+                for k in &l.set_keys {
+                    if let Some(v) = flat.get(k) {
+                        if !id_params.iter().any(|(p, _)| p == k) {
+                            id_params.push((k.clone(), v.clone()));
+                        }
+                    }
+                }
                 runs.push(Run {
                     index,
-                    id: run_id(index, &params),
+                    id: run_id(index, &id_params),
                     params,
                     flat,
                     scenario: sc,
