@@ -70,32 +70,62 @@ pub fn describe_run(s: &Summary, r: usize) -> String {
     let row = &s.rows[r];
     let drop = row.metric("pelvic_drop_cm");
     let deg = row.metric("pelvic_drop_deg");
-    let who = match s
-        .param_index("strength.hip_abductors")
-        .and_then(|i| s.param_f64(r, i))
+    // Effective strengths: factors multiply where a muscle is named twice
+    // (`hip_abductors` x `gluteus_medius`), as the model applies them.
+    let factor = |name: &str| {
+        s.param_index(name)
+            .and_then(|i| s.param_f64(r, i))
+            .unwrap_or(1.0)
+    };
+    let named = |name: &str| s.param_index(name).is_some();
+    let who = if named("strength.hip_abductors")
+        || named("strength.gluteus_medius")
+        || named("strength.gluteus_minimus")
     {
-        Some(a) => {
-            let mut w = format!(
+        let abd = factor("strength.hip_abductors");
+        let (med, min) = (
+            abd * factor("strength.gluteus_medius"),
+            abd * factor("strength.gluteus_minimus"),
+        );
+        let mut w = if (med - min).abs() < 1e-9 {
+            format!(
                 "With the hip abductors (glute med and min) at {}",
-                pct(Some(a))
-            );
-            if let Some(g) = s
-                .param_index("strength.gluteus_maximus")
-                .and_then(|i| s.param_f64(r, i))
-                .filter(|g| (g - 1.0).abs() > 1e-9)
-            {
-                let _ = write!(w, " and glute max at {}", pct(Some(g)));
-            }
-            w.push_str(" of normal strength");
-            w
+                pct(Some(med))
+            )
+        } else {
+            format!(
+                "With glute med at {} and glute min at {}",
+                pct(Some(med)),
+                pct(Some(min))
+            )
+        };
+        let g = factor("strength.gluteus_maximus");
+        if (g - 1.0).abs() > 1e-9 {
+            let _ = write!(w, " and glute max at {}", pct(Some(g)));
         }
-        None => {
-            let c = run_caption(s, r);
-            if c.is_empty() {
-                "In this run".into()
-            } else {
-                format!("With {c}")
-            }
+        w.push_str(" of normal strength");
+        if let Some(m) = s
+            .param_index("subject.mass_kg")
+            .filter(|&i| s.varying_params().contains(&i))
+        {
+            let _ = write!(w, ", body mass {} kg", s.rows[r].params[m]);
+        }
+        if s.param_index("task.compensation")
+            .is_some_and(|i| s.rows[r].params[i].trim() == "true")
+        {
+            let _ = write!(
+                w,
+                ", leaning the trunk over the stance leg ({:.0}°)",
+                row.metric("trunk_lean_deg")
+            );
+        }
+        w
+    } else {
+        let c = run_caption(s, r);
+        if c.is_empty() {
+            "In this run".into()
+        } else {
+            format!("With {c}")
         }
     };
     let mut out = if !drop.is_finite() {
@@ -111,7 +141,10 @@ pub fn describe_run(s: &Summary, r: usize) -> String {
             swing_word(s, r)
         )
     } else {
-        format!("{who}, the pelvis stayed level (drop {drop:.1} cm).")
+        format!(
+            "{who}, the pelvis stayed level (drop {:.1} cm).",
+            drop.max(0.0)
+        )
     };
     let (m, cap) = (
         row.metric("hip_abductor_moment_nm_per_kg"),
@@ -192,6 +225,48 @@ pub fn reading(s: &Summary, comparisons: &[Comparison]) -> Vec<String> {
     if s.rows.len() == 1 {
         p.push(describe_run(s, 0));
     }
+    // Trunk lean on and off: compare runs that differ only in `task.compensation`.
+    if let Some(c) = s
+        .param_index("task.compensation")
+        .filter(|c| s.varying_params().contains(c))
+    {
+        let others: Vec<usize> = s.varying_params().into_iter().filter(|&i| i != c).collect();
+        let mut lines = Vec::new();
+        for off in (0..s.rows.len()).filter(|&r| s.rows[r].params[c].trim() == "false") {
+            let Some(on) = (0..s.rows.len()).find(|&r| {
+                s.rows[r].params[c].trim() == "true"
+                    && others
+                        .iter()
+                        .all(|&i| s.rows[r].params[i] == s.rows[off].params[i])
+            }) else {
+                continue;
+            };
+            let (a, b) = (&s.rows[off], &s.rows[on]);
+            let helped = a.status != RunStatus::Ok && b.status == RunStatus::Ok
+                || b.metric("pelvic_drop_cm") < a.metric("pelvic_drop_cm") - 0.5;
+            if helped {
+                let caption = run_caption(s, off)
+                    .split(", ")
+                    .filter(|t| !t.starts_with("compensation"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                lines.push(format!(
+                    "With {caption}: without leaning, the pelvis dropped {:.1} cm{}; leaning the trunk {:.0}° over the stance leg, it dropped {:.1} cm{}.",
+                    a.metric("pelvic_drop_cm").max(0.0),
+                    if a.status == RunStatus::LostBalance { " and the model lost its balance" } else { "" },
+                    b.metric("trunk_lean_deg"),
+                    b.metric("pelvic_drop_cm").max(0.0),
+                    if b.status == RunStatus::Ok { " and the stance was held" } else { " and the model still lost its balance" },
+                ));
+            }
+        }
+        if !lines.is_empty() {
+            p.push(format!(
+                "Leaning the trunk over the stance leg (the compensated Trendelenburg) moves the upper body's weight over the hip, so the abductors have less to hold. {}",
+                lines.join(" ")
+            ));
+        }
+    }
     // Sweep over abductor strength: where does the drop pass 2 cm?
     if let Some(a) = s
         .param_index("strength.hip_abductors")
@@ -223,6 +298,21 @@ pub fn reading(s: &Summary, comparisons: &[Comparison]) -> Vec<String> {
                 .filter(|x| x.1 > style::TRENDELENBURG_CM || x.2 != RunStatus::Ok)
                 .collect();
             let mut t = String::new();
+            // The runs compared here have every other varying parameter at its most
+            // common value; say which when that matters (e.g. no trunk lean).
+            let held_fixed: Vec<String> = s
+                .varying_params()
+                .into_iter()
+                .filter(|&i| i != a)
+                .map(|i| match (s.params[i].as_str(), s.modal_value(i).trim()) {
+                    ("task.compensation", "true") => "with trunk lean".to_string(),
+                    ("task.compensation", _) => "without trunk lean".to_string(),
+                    (_, v) => format!("{} {v}", super::param_short(&s.params[i])),
+                })
+                .collect();
+            if !held_fixed.is_empty() {
+                let _ = write!(t, "Runs {}: ", held_fixed.join(", "));
+            }
             match (ok.first(), bad.last()) {
                 (Some(o), Some(b)) if b.0 < o.0 => {
                     let _ = write!(
@@ -261,7 +351,7 @@ pub fn reading(s: &Summary, comparisons: &[Comparison]) -> Vec<String> {
             {
                 let _ = write!(
                     t,
-                    " Losing {} of abductor strength still left the pelvis level: standing on one leg normally needs only part of what the abductors can do, so a moderate loss is absorbed by the reserve (as in people whose abductors were weakened by half with a nerve block, Kendall et al. 2013). The drop appears once even full effort is not enough.",
+                    " Losing {} of abductor strength still left the pelvis level: standing on one leg normally needs only part of what the abductors can do, so a moderate loss is absorbed by the reserve (as in people whose abductors were weakened by half with a nerve block, Kendall et al. 2013). The drop appears once the abductors can no longer produce the moment the stance needs while also doing their other jobs (they also flex and rotate the hip).",
                     pct(Some(1.0 - w.0))
                 );
             }
@@ -275,7 +365,7 @@ pub fn reading(s: &Summary, comparisons: &[Comparison]) -> Vec<String> {
             match row.status {
                 RunStatus::Ok => format!("the pelvis dropped {d:.1} cm and the stance was held"),
                 st => format!(
-                    "the model {}{} (pelvic drop {d:.1} cm on average before that)",
+                    "the model {}{} (pelvic drop {d:.1} cm at that moment)",
                     st.describe(),
                     row.status_time_s
                         .map(|t| format!(" after {t:.2} s"))
