@@ -405,6 +405,36 @@ pub fn reading(s: &Summary, comparisons: &[Comparison]) -> Vec<String> {
             ));
         }
     }
+    // Any other sweep: which runs held a level pelvis and which did not.
+    if s.rows.len() > 1 && p.is_empty() {
+        let bad: Vec<String> = (0..s.rows.len())
+            .filter(|&r| {
+                s.rows[r].status != RunStatus::Ok
+                    || s.rows[r].metric("pelvic_drop_cm") > style::TRENDELENBURG_CM
+            })
+            .map(|r| {
+                let what = if s.rows[r].status == RunStatus::LostBalance {
+                    "lost its balance"
+                } else {
+                    "dropped past 2 cm"
+                };
+                format!("{} ({what})", run_caption(s, r))
+            })
+            .collect();
+        p.push(if bad.is_empty() {
+            format!(
+                "All {} runs held the stance with the pelvis within the 2 cm limit.",
+                s.rows.len()
+            )
+        } else {
+            format!(
+                "{} of {} runs held the stance with the pelvis within the 2 cm limit. The others: {}.",
+                s.rows.len() - bad.len(),
+                s.rows.len(),
+                bad.join("; ")
+            )
+        });
+    }
     // The knee.
     let fppa: Vec<f64> = s
         .rows
