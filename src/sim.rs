@@ -1324,7 +1324,8 @@ impl<'m> StanceSim<'m> {
             }
             self.apply();
             self.world.step();
-            self.time_s += dt;
+            // Time from the step count, not a running sum: 0.02 s, not 0.020000000000000004.
+            self.time_s = (step + 1) as f64 * dt;
             taken += 1;
             self.read_state();
             self.kinematics();

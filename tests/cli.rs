@@ -107,8 +107,18 @@ fn run_writes_summary_with_the_contract_columns_and_a_timeseries() {
         assert!(header.split(',').any(|c| c == col), "missing column {col}");
     }
     assert_eq!(summary.lines().count(), 2);
-    // A single run without a sweep: id r0000_ and the hash of no parameters.
-    let ts = std::fs::read_to_string(out.join("runs/r0000_e3b0c442/timeseries.csv")).unwrap();
+    // A single run without a sweep: id r0000_ and a hash of its --set overrides.
+    let run_dir = std::fs::read_dir(out.join("runs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .next()
+        .unwrap();
+    assert!(run_dir
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .starts_with("r0000_"));
+    let ts = std::fs::read_to_string(run_dir.join("timeseries.csv")).unwrap();
     assert_eq!(ts.lines().count(), 1 + 10, "header + one row per 10 ms");
     assert!(ts
         .lines()

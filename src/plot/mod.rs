@@ -441,9 +441,12 @@ pub fn plot_dir(dir: &Path, opts: &PlotOptions) -> Result<Vec<PathBuf>, PlotErro
                 let p = figdir.join(format!("{id}_frontal.{ext}"));
                 body::frontal(&p, &summary, r, ts, side).map_err(draw_err(&p))?;
                 if ext == "png" {
-                    run_figs
-                        .files
-                        .insert(0, (p.clone(), "seen from behind at steady state".into()));
+                    let when = if summary.rows[r].status == RunStatus::Ok {
+                        "seen from behind at steady state"
+                    } else {
+                        "seen from behind at the moment the run ended"
+                    };
+                    run_figs.files.insert(0, (p.clone(), when.into()));
                 }
                 written.push(p);
             }

@@ -539,7 +539,12 @@ pub fn render(
     for (r, row) in s.rows.iter().enumerate() {
         let _ = write!(h, "<tr><td class=\"id\">{}</td>", esc(&row.run_id));
         for &i in &shown {
-            let _ = write!(h, "<td>{}</td>", esc(&row.params[i]));
+            // Strength factors as percentages, as the column title says.
+            let v = match s.param_f64(r, i) {
+                Some(x) if s.params[i].starts_with("strength.") => pct(Some(x)),
+                _ => row.params[i].clone(),
+            };
+            let _ = write!(h, "<td>{}</td>", esc(&v));
         }
         for (k, _) in cols {
             let v = row.metric(k);
