@@ -629,6 +629,28 @@ fn quoted(s: &str) -> String {
     q
 }
 
+/// The smallest muscle group (`data/muscle_groups.csv`) that contains the muscle
+/// `base` (a name without `_r`/`_l`), if `base` is a muscle and not itself a group.
+fn smallest_group_of(base: &str) -> Option<String> {
+    let model = crate::model::Model::gait2392(
+        Subject {
+            mass_kg: crate::model::GENERIC_MASS_KG,
+            height_m: crate::model::GENERIC_HEIGHT_M,
+        },
+        &BTreeMap::new(),
+    )
+    .ok()?;
+    if model.groups.contains_key(base) {
+        return None;
+    }
+    model
+        .groups
+        .iter()
+        .filter(|(_, members)| members.iter().any(|m| m == base))
+        .min_by_key(|(name, members)| (members.len(), name.len()))
+        .map(|(name, _)| name.clone())
+}
+
 fn suggest(key: &str) -> String {
     let shown = shown_key(key);
     let mut cands: Vec<String> = keys()
@@ -643,7 +665,16 @@ fn suggest(key: &str) -> String {
             .collect();
     }
     match nearest(key, cands.iter().map(|s| s.as_str())) {
-        Some(n) => format!("unknown key `{shown}`; did you mean `{n}`?"),
+        Some(n) => {
+            // A muscle compartment is rarely what a student means: name its group too.
+            let group = n.strip_prefix("strength.").and_then(smallest_group_of);
+            match group {
+                Some(g) => format!(
+                    "unknown key `{shown}`; did you mean `{n}` (one part of the group `strength.{g}`)?"
+                ),
+                None => format!("unknown key `{shown}`; did you mean `{n}`?"),
+            }
+        }
         None if key.starts_with("strength.") => {
             format!(
                 "unknown key `{shown}`: no muscle or group of that name (see `hipdrop list groups`)"

@@ -327,7 +327,7 @@ fn every_error_fixture_gives_its_message_and_exit_2_and_writes_nothing() {
     let cases: &[(&str, &str)] = &[
         ("unknown_key", "tests/fixtures/unknown_key.toml:3: unknown key `task.duraton_s`; did you mean `task.duration_s`?"),
         ("unknown_section", "tests/fixtures/unknown_section.toml:3: unknown key `subjet.mass_kg`; did you mean `subject.mass_kg`?"),
-        ("unknown_muscle", "tests/fixtures/unknown_muscle.toml:3: unknown key `strength.glute_med`; did you mean `strength.glut_med1`?"),
+        ("unknown_muscle", "tests/fixtures/unknown_muscle.toml:3: unknown key `strength.glute_med`; did you mean `strength.glut_med1` (one part of the group `strength.gluteus_medius`)?"),
         ("wrong_type", "tests/fixtures/wrong_type.toml:3: task.compensation = \"yes\": allowed true or false"),
         ("out_of_range", "tests/fixtures/out_of_range.toml:3: subject.mass_kg = 300.0: allowed 30 to 200 kg"),
         ("bad_choice", "tests/fixtures/bad_choice.toml:3: subject.stance_side = \"both\": allowed \"left\" or \"right\""),
