@@ -1063,7 +1063,12 @@ mod tests {
         );
         assert_eq!(
             suggest("strength.glute_med"),
-            "unknown key `strength.glute_med`; did you mean `strength.glut_med1`?"
+            "unknown key `strength.glute_med`; did you mean `strength.glut_med1` (one part of the group `strength.gluteus_medius`)?"
+        );
+        // A group is suggested as itself.
+        assert_eq!(
+            suggest("strength.hip_abducters"),
+            "unknown key `strength.hip_abducters`; did you mean `strength.hip_abductors`?"
         );
     }
 }
