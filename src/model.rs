@@ -67,6 +67,13 @@ impl Side {
             Side::Left => "l",
         }
     }
+    /// `"right"` or `"left"`, for text.
+    pub fn word(self) -> &'static str {
+        match self {
+            Side::Right => "right",
+            Side::Left => "left",
+        }
+    }
     /// +1 for right, -1 for left: the sign of lateral (z) on this side.
     pub fn sign(self) -> f64 {
         match self {

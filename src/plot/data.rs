@@ -343,40 +343,7 @@ pub fn read_timeseries(dir: &Path, run_id: &str) -> Result<Option<TimeSeries>, P
     }))
 }
 
-/// Which leg carries the body.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Side {
-    /// Right leg.
-    Right,
-    /// Left leg.
-    Left,
-}
-
-impl Side {
-    /// Muscle and landmark suffix: `r` or `l`.
-    pub fn suffix(self) -> &'static str {
-        match self {
-            Side::Right => "r",
-            Side::Left => "l",
-        }
-    }
-
-    /// The other side.
-    pub fn other(self) -> Side {
-        match self {
-            Side::Right => Side::Left,
-            Side::Left => Side::Right,
-        }
-    }
-
-    /// "right" or "left".
-    pub fn word(self) -> &'static str {
-        match self {
-            Side::Right => "right",
-            Side::Left => "left",
-        }
-    }
-}
+pub use crate::model::Side;
 
 /// The stance side of a run: the `subject.stance_side` parameter if present,
 /// otherwise the foot whose ankle is lower on average over the recording, otherwise right.
