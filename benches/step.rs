@@ -11,7 +11,7 @@
 //! criterion's statistics: `cargo run --release --example bench`.
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use hipdrop::model::{Model, Subject, GENERIC_HEIGHT_M, GENERIC_MASS_KG};
+use hipdrop::model::{Model, Subject};
 use hipdrop::sim::{StanceConfig, StanceSim};
 use rayon::prelude::*;
 use std::collections::BTreeMap;
@@ -19,14 +19,7 @@ use std::time::{Duration, Instant};
 
 fn model(abductors: f64) -> Model {
     let strength = BTreeMap::from([("hip_abductors".to_string(), abductors)]);
-    Model::gait2392(
-        Subject {
-            mass_kg: GENERIC_MASS_KG,
-            height_m: GENERIC_HEIGHT_M,
-        },
-        &strength,
-    )
-    .expect("model")
+    Model::gait2392(Subject::GENERIC, &strength).expect("model")
 }
 
 fn cfg(duration_s: f64) -> StanceConfig {

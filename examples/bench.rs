@@ -19,7 +19,7 @@
 //! sweep figures time everything a sweep does per run: build the model, build the
 //! simulation (initial posture, rapier world, cold-started static optimisation), run.
 
-use hipdrop::model::{Model, Subject, GENERIC_HEIGHT_M, GENERIC_MASS_KG};
+use hipdrop::model::{Model, Subject};
 use hipdrop::sim::{RunResult, StanceConfig, StanceSim, Status};
 use rayon::prelude::*;
 use std::collections::BTreeMap;
@@ -27,14 +27,7 @@ use std::time::Instant;
 
 fn model(abductors: f64) -> Model {
     let strength = BTreeMap::from([("hip_abductors".to_string(), abductors)]);
-    Model::gait2392(
-        Subject {
-            mass_kg: GENERIC_MASS_KG,
-            height_m: GENERIC_HEIGHT_M,
-        },
-        &strength,
-    )
-    .expect("model")
+    Model::gait2392(Subject::GENERIC, &strength).expect("model")
 }
 
 fn run(abductors: f64, cfg: &StanceConfig) -> RunResult {

@@ -554,14 +554,8 @@ fn report(name: &str, recs: &[RunRecord]) {
 }
 
 fn generic() -> Model {
-    Model::gait2392(
-        hipdrop::model::Subject {
-            mass_kg: hipdrop::model::GENERIC_MASS_KG,
-            height_m: hipdrop::model::GENERIC_HEIGHT_M,
-        },
-        &Default::default(),
-    )
-    .expect("built-in model data are valid")
+    Model::gait2392(hipdrop::model::Subject::GENERIC, &Default::default())
+        .expect("built-in model data are valid")
 }
 
 fn muscle_table(model: &Model) -> String {

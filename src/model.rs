@@ -379,6 +379,14 @@ pub struct Subject {
     pub height_m: f64,
 }
 
+impl Subject {
+    /// The generic gait2392 subject: 75.16 kg, 1.80 m (no scaling).
+    pub const GENERIC: Subject = Subject {
+        mass_kg: GENERIC_MASS_KG,
+        height_m: GENERIC_HEIGHT_M,
+    };
+}
+
 /// The musculoskeletal model.
 #[derive(Debug, Clone)]
 pub struct Model {
@@ -986,14 +994,7 @@ mod tests {
     use super::*;
 
     fn generic() -> Model {
-        Model::gait2392(
-            Subject {
-                mass_kg: GENERIC_MASS_KG,
-                height_m: GENERIC_HEIGHT_M,
-            },
-            &BTreeMap::new(),
-        )
-        .unwrap()
+        Model::gait2392(Subject::GENERIC, &BTreeMap::new()).unwrap()
     }
 
     #[test]
@@ -1044,14 +1045,7 @@ mod tests {
         let mut s = BTreeMap::new();
         s.insert("hip_abductors".to_string(), 0.5);
         s.insert("glut_med1_r".to_string(), 0.5);
-        let m = Model::gait2392(
-            Subject {
-                mass_kg: GENERIC_MASS_KG,
-                height_m: GENERIC_HEIGHT_M,
-            },
-            &s,
-        )
-        .unwrap();
+        let m = Model::gait2392(Subject::GENERIC, &s).unwrap();
         let f = |n: &str| {
             m.muscles[m.muscle_index(n).unwrap()]
                 .params
@@ -1061,13 +1055,6 @@ mod tests {
         assert!((f("glut_med1_l") - 819.0 * 0.5).abs() < 1e-9);
         assert!((f("glut_max1_r") - 573.0).abs() < 1e-9);
         s.insert("not_a_muscle".to_string(), 1.0);
-        assert!(Model::gait2392(
-            Subject {
-                mass_kg: GENERIC_MASS_KG,
-                height_m: GENERIC_HEIGHT_M
-            },
-            &s
-        )
-        .is_err());
+        assert!(Model::gait2392(Subject::GENERIC, &s).is_err());
     }
 }

@@ -226,14 +226,8 @@ pub fn strength_names() -> Vec<String> {
 fn generic_model() -> &'static crate::model::Model {
     static M: std::sync::OnceLock<crate::model::Model> = std::sync::OnceLock::new();
     M.get_or_init(|| {
-        crate::model::Model::gait2392(
-            Subject {
-                mass_kg: crate::model::GENERIC_MASS_KG,
-                height_m: crate::model::GENERIC_HEIGHT_M,
-            },
-            &BTreeMap::new(),
-        )
-        .expect("built-in model data are valid")
+        crate::model::Model::gait2392(Subject::GENERIC, &BTreeMap::new())
+            .expect("built-in model data are valid")
     })
 }
 
@@ -632,14 +626,7 @@ fn quoted(s: &str) -> String {
 /// The smallest muscle group (`data/muscle_groups.csv`) that contains the muscle
 /// `base` (a name without `_r`/`_l`), if `base` is a muscle and not itself a group.
 fn smallest_group_of(base: &str) -> Option<String> {
-    let model = crate::model::Model::gait2392(
-        Subject {
-            mass_kg: crate::model::GENERIC_MASS_KG,
-            height_m: crate::model::GENERIC_HEIGHT_M,
-        },
-        &BTreeMap::new(),
-    )
-    .ok()?;
+    let model = crate::model::Model::gait2392(Subject::GENERIC, &BTreeMap::new()).ok()?;
     if model.groups.contains_key(base) {
         return None;
     }

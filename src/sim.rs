@@ -1511,14 +1511,7 @@ mod tests {
     fn static_optimisation_matches_clarabel_on_stance_problems() {
         for abductors in [1.0, 0.3] {
             let strength = BTreeMap::from([("hip_abductors".to_string(), abductors)]);
-            let model = Model::gait2392(
-                crate::model::Subject {
-                    mass_kg: crate::model::GENERIC_MASS_KG,
-                    height_m: crate::model::GENERIC_HEIGHT_M,
-                },
-                &strength,
-            )
-            .unwrap();
+            let model = Model::gait2392(crate::model::Subject::GENERIC, &strength).unwrap();
             let mut sim = StanceSim::new(&model, StanceConfig::default()).unwrap();
             let dt = sim.cfg.dt_s;
             let (mut worst_a, mut worst_r) = (0.0f64, 0.0f64);

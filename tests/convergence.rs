@@ -4,7 +4,7 @@
 //! holding activations over 4 ms oscillated (docs/performance.md).
 //! Simulation tests run optimised (see [profile.dev] in Cargo.toml).
 
-use hipdrop::model::{Model, Subject, GENERIC_HEIGHT_M, GENERIC_MASS_KG};
+use hipdrop::model::{Model, Subject};
 use hipdrop::sim::{RunResult, StanceConfig, StanceSim, Status};
 use std::collections::BTreeMap;
 
@@ -15,14 +15,7 @@ const TOLERANCE_DEG: f64 = 0.1;
 
 fn run(abductors: f64, dt_s: f64) -> RunResult {
     let strength = BTreeMap::from([("hip_abductors".to_string(), abductors)]);
-    let m = Model::gait2392(
-        Subject {
-            mass_kg: GENERIC_MASS_KG,
-            height_m: GENERIC_HEIGHT_M,
-        },
-        &strength,
-    )
-    .unwrap();
+    let m = Model::gait2392(Subject::GENERIC, &strength).unwrap();
     let cfg = StanceConfig {
         duration_s: DURATION_S,
         dt_s,

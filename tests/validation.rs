@@ -2,23 +2,13 @@
 //! (../shared/reference/LITERATURE.md). Each tolerance cites its source.
 //! Simulation tests run optimised (see [profile.dev] in Cargo.toml).
 
-use hipdrop::model::{
-    body, coord, leg_body, leg_coord, Model, Side, Subject, GENERIC_HEIGHT_M, GENERIC_MASS_KG,
-    GRAVITY,
-};
+use hipdrop::model::{body, coord, leg_body, leg_coord, Model, Side, Subject, GRAVITY};
 use hipdrop::sim::{RunResult, StanceConfig, StanceSim, Status};
 use std::collections::BTreeMap;
 
 fn model(strength: &[(&str, f64)]) -> Model {
     let s: BTreeMap<String, f64> = strength.iter().map(|(k, v)| (k.to_string(), *v)).collect();
-    Model::gait2392(
-        Subject {
-            mass_kg: GENERIC_MASS_KG,
-            height_m: GENERIC_HEIGHT_M,
-        },
-        &s,
-    )
-    .unwrap()
+    Model::gait2392(Subject::GENERIC, &s).unwrap()
 }
 
 fn run(strength: &[(&str, f64)], duration_s: f64) -> RunResult {
