@@ -1267,6 +1267,20 @@ impl<'m> StanceSim<'m> {
         }
     }
 
+    /// Largest difference, relative to the largest entry, between the joint-space mass
+    /// matrices assembled by the patched rapier (`vendor/rapier3d-f64`: sparse, fixed-size)
+    /// and by rapier's original dense code, at the current state. For the test of the patch.
+    #[doc(hidden)]
+    pub fn mass_matrix_patch_error(&mut self) -> f64 {
+        let dt = self.world.integration_parameters.dt;
+        let mb = self
+            .world
+            .multibody_joints
+            .get_multibody_mut(self.mb)
+            .expect("multibody");
+        mb.mass_matrix_patch_error(dt, &self.world.bodies)
+    }
+
     /// Kinetic plus gravitational potential energy of all bodies (J), from the simulated
     /// body states (height measured from the ground, y = 0).
     pub fn mechanical_energy_j(&self) -> f64 {
