@@ -1301,29 +1301,35 @@ impl Multibody {
             for (pb, (&b, gb)) in link_cols.iter().zip(gathered.iter()).enumerate() {
                 let jv_b = Vector3::new(gb[0], gb[1], gb[2]);
                 let jw_b = Vector3::new(gb[3], gb[4], gb[5]);
+                // Jᵀ M J (both matrices) and the terms only the accelerations' matrix has:
+                // Jᵀ (gyroscopic dt) J and Jᵀ (I C dt).
                 let mv = rb_mass.component_mul(&jv_b);
                 let mw = inertia * jw_b;
-                let av = mv + mass_dt.component_mul(&v3(cv, 3 * b));
-                let aw = mw + gyro_dt * jw_b + inertia * v3(cw, 3 * b) * dt;
+                let xv = mass_dt.component_mul(&v3(cv, 3 * b));
+                let xw = gyro_dt * jw_b + inertia * v3(cw, 3 * b) * dt;
                 let (aug_b, acc_b) = (&mut aug[b * n..(b + 1) * n], &mut acc[b * n..(b + 1) * n]);
-                // `augmented_mass` is symmetric: its upper triangle (rows a <= b; the
-                // columns are in increasing order) is mirrored after the loop.
-                for (pa, (&a, ga)) in link_cols.iter().zip(gathered.iter()).enumerate() {
-                    let dv = ga[0] * av.x + ga[1] * av.y + ga[2] * av.z;
-                    let dw = ga[3] * aw.x + ga[4] * aw.y + ga[5] * aw.z;
-                    acc_b[a] += dv + dw;
-                    if pa <= pb {
-                        let sv = ga[0] * mv.x + ga[1] * mv.y + ga[2] * mv.z;
-                        let sw = ga[3] * mw.x + ga[4] * mw.y + ga[5] * mw.z;
-                        aug_b[a] += sv + sw;
-                    }
+                let dot = |g: &[Real; 6], v: &Vector3<Real>, w: &Vector3<Real>| {
+                    (g[0] * v.x + g[1] * v.y + g[2] * v.z) + (g[3] * w.x + g[4] * w.y + g[5] * w.z)
+                };
+                // Jᵀ M J is symmetric: only its upper triangle (rows a <= b, as the columns
+                // are in increasing order) is summed here, and mirrored after the loop.
+                for (&a, ga) in link_cols[..=pb].iter().zip(&gathered[..=pb]) {
+                    aug_b[a] += dot(ga, &mv, &mw);
+                    acc_b[a] += dot(ga, &xv, &xw);
+                }
+                for (&a, ga) in link_cols[pb + 1..].iter().zip(&gathered[pb + 1..]) {
+                    acc_b[a] += dot(ga, &xv, &xw);
                 }
             }
         }
+        // Mirror Jᵀ M J and add it to the accelerations' matrix.
         for b in 0..n {
             for a in 0..b {
                 aug[a * n + b] = aug[b * n + a];
             }
+        }
+        for (x, m) in acc.iter_mut().zip(aug.iter()) {
+            *x += *m;
         }
     }
 
