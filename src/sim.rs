@@ -30,7 +30,7 @@
 
 use crate::math::{axis_angle, mat, Quat, Vec3};
 use crate::model::{body, coord, leg_body, leg_coord, Iso, Model, Side, GRAVITY};
-use crate::muscle::{activation_step, FiberState};
+use crate::muscle::{activation_step_with, ActivationDecay, FiberState};
 use crate::qp;
 use nalgebra::{Matrix3, UnitQuaternion};
 use rapier3d_f64::prelude::*;
@@ -233,6 +233,27 @@ struct MovingPoint {
     gen: f64,
 }
 
+/// One active point of a muscle path at the current state.
+#[derive(Debug, Clone, Copy)]
+struct PathPt {
+    body: usize,
+    /// World position (m).
+    p: Vec3,
+    /// World velocity (m/s).
+    v: Vec3,
+    /// Unit vector from this point to the next one of the path (zero at the last point).
+    u: Vec3,
+}
+
+/// A joint between the bodies of a path segment (see `StanceSim::crossings`).
+#[derive(Debug, Clone, Copy)]
+struct Crossing {
+    joint: usize,
+    first_coord: usize,
+    /// Whether the segment's first body is on the joint's anatomical child side.
+    first_on_child: bool,
+}
+
 /// Per-joint geometry at the current state.
 #[derive(Debug, Clone, Copy, Default)]
 struct JointFrame {
@@ -279,7 +300,22 @@ pub struct StanceSim<'m> {
     fiber: Vec<FiberState>,
     /// Generalized force per unit tension, muscles x coordinates (N m per N = m).
     gen: Vec<[f64; coord::COUNT]>,
-    points: Vec<Vec<(usize, Vec3)>>,
+    /// Active path points of all muscles at the current state, muscle after muscle:
+    /// muscle `m` has `path[path_start[m]..path_start[m + 1]]` (one buffer, reused).
+    path: Vec<PathPt>,
+    path_start: Vec<usize>,
+    /// Joints crossed by a path segment from body `b0` to body `b1`:
+    /// `crossings[cross_start[b0 * body::COUNT + b1]..cross_start[b0 * body::COUNT + b1 + 1]]`,
+    /// joints in model order. Fixed by the tree, so built once: a segment's body pair
+    /// changes when a conditional point appears or disappears, and the table is looked up
+    /// per segment every step, so that case needs nothing special. Instead of testing all
+    /// 9 joints for every segment, -dL/dq visits only the 1-4 it crosses.
+    crossings: Vec<Crossing>,
+    cross_start: Vec<usize>,
+    /// Fibre thickness per muscle (m), constant: saves a `sin` per muscle per step.
+    fiber_thickness: Vec<f64>,
+    /// Stance-side joint indices (hip, knee, ankle, subtalar), looked up once.
+    stance_joints: [usize; 4],
     moving: Vec<MovingPoint>,
     /// Static optimisation: warm-started solver and its problem buffers, sized once.
     qp: qp::Solver,
@@ -633,7 +669,16 @@ impl<'m> StanceSim<'m> {
             frames: vec![JointFrame::default(); model.joints.len()],
             fiber: vec![FiberState::default(); nm],
             gen: vec![[0.0; coord::COUNT]; nm],
-            points: vec![Vec::new(); nm],
+            path: Vec::new(),
+            path_start: vec![0; nm + 1],
+            crossings: Vec::new(),
+            cross_start: Vec::new(),
+            fiber_thickness: model
+                .muscles
+                .iter()
+                .map(|m| m.params.fiber_thickness_m())
+                .collect(),
+            stance_joints: [0; 4],
             moving: Vec::new(),
             qp: qp::Solver::new(),
             qp_rows: Vec::new(),
@@ -642,6 +687,24 @@ impl<'m> StanceSim<'m> {
             qp_a: Vec::new(),
             qp_b: Vec::new(),
         };
+        for (i, name) in ["hip", "knee", "ankle", "subtalar"].iter().enumerate() {
+            sim.stance_joints[i] = sim.find_joint(name, stance);
+        }
+        sim.cross_start.push(0);
+        for b0 in 0..body::COUNT {
+            for b1 in 0..body::COUNT {
+                for (ji, side) in sim.child_side.iter().enumerate() {
+                    if b0 != b1 && side[b0] != side[b1] {
+                        sim.crossings.push(Crossing {
+                            joint: ji,
+                            first_coord: model.joints[ji].first_coord,
+                            first_on_child: side[b0],
+                        });
+                    }
+                }
+                sim.cross_start.push(sim.crossings.len());
+            }
+        }
         // Static-optimisation rows and reserves depend only on the stance side.
         sim.qp_rows = (0..coord::COUNT)
             .filter(|&i| i != sim.locked_coord)
@@ -716,60 +779,76 @@ impl<'m> StanceSim<'m> {
             self.frames[ji] = JointFrame { centre, axes, n };
         }
         self.moving.clear();
+        self.path.clear();
+        let bs = &self.bs;
         for (mi, m) in self.model.muscles.iter().enumerate() {
-            let pts = &mut self.points[mi];
-            pts.clear();
+            let start = self.path.len();
+            self.path_start[mi] = start;
             let first_moving = self.moving.len();
             for p in m.points.iter().filter(|p| p.active(&self.q)) {
-                let w = poses[p.body] * nalgebra::Point3::from(p.local(&self.q));
-                if let crate::model::PointKind::Moving { coord: k, .. } = p.kind {
-                    // Velocity of the point in its body per unit rate of its coordinate.
-                    let h = 1e-6;
-                    let (mut qp, mut qm) = (self.q, self.q);
-                    qp[k] += h;
-                    qm[k] -= h;
-                    let d = poses[p.body].rotation * ((p.local(&qp) - p.local(&qm)) / (2.0 * h));
+                let rot = &poses[p.body].rotation;
+                let local = if let crate::model::PointKind::Moving {
+                    coord: k,
+                    xyz,
+                    scale,
+                } = &p.kind
+                {
+                    // Velocity of the point in its body per unit rate of its coordinate, by
+                    // central differences of the splines (evaluated at q[k] +- h directly:
+                    // the same numbers as `p.local` on copies of q, without the copies).
+                    let at =
+                        |t: f64| Vec3::new(xyz[0].eval(t), xyz[1].eval(t), xyz[2].eval(t)) * *scale;
+                    let (k, t, h) = (*k, self.q[*k], 1e-6);
+                    let d = rot * ((at(t + h) - at(t - h)) / (2.0 * h));
                     self.moving.push(MovingPoint {
                         muscle: mi,
-                        point: pts.len(),
+                        point: self.path.len() - start,
                         coord: k,
                         dpoint_dq: d,
                         gen: 0.0,
                     });
-                }
-                pts.push((p.body, w.coords));
+                    at(t)
+                } else {
+                    p.location_m
+                };
+                let w = (poses[p.body] * nalgebra::Point3::from(local)).coords;
+                let st = &bs[p.body];
+                self.path.push(PathPt {
+                    body: p.body,
+                    p: w,
+                    v: st.vcom + st.omega.cross(&(w - st.com)),
+                    u: Vec3::zeros(),
+                });
             }
+            let pts = &mut self.path[start..];
             let mut len = 0.0;
             let mut vel = 0.0;
             let g = &mut self.gen[mi];
             g.fill(0.0);
             for k in 0..pts.len() - 1 {
-                let (b0, p0) = pts[k];
-                let (b1, p1) = pts[k + 1];
+                let (b0, p0, v0) = (pts[k].body, pts[k].p, pts[k].v);
+                let (b1, p1, v1) = (pts[k + 1].body, pts[k + 1].p, pts[k + 1].v);
                 let dvec = p1 - p0;
                 let l = dvec.norm();
                 let u = dvec / l;
+                pts[k].u = u;
                 len += l;
-                let v0 = self.bs[b0].vcom + self.bs[b0].omega.cross(&(p0 - self.bs[b0].com));
-                let v1 = self.bs[b1].vcom + self.bs[b1].omega.cross(&(p1 - self.bs[b1].com));
                 vel += u.dot(&(v1 - v0));
-                if b0 == b1 {
-                    continue;
-                }
-                for (ji, f) in self.frames.iter().enumerate() {
-                    let side = &self.child_side[ji];
-                    if side[b0] == side[b1] {
-                        continue;
-                    }
+                let pair = b0 * body::COUNT + b1;
+                let crossed = &self.crossings[self.cross_start[pair]..self.cross_start[pair + 1]];
+                for c in crossed {
+                    let f = &self.frames[c.joint];
                     // Unit tension pulls p0 toward p1 (+u) and p1 toward p0 (-u).
-                    let m_child = if side[b0] {
+                    let m_child = if c.first_on_child {
                         (p0 - f.centre).cross(&u)
                     } else {
                         (p1 - f.centre).cross(&(-u))
                     };
-                    let c0 = self.model.joints[ji].first_coord;
-                    for a in 0..f.n {
-                        g[c0 + a] += f.axes[a].dot(&m_child);
+                    for (ga, axis) in g[c.first_coord..c.first_coord + f.n]
+                        .iter_mut()
+                        .zip(&f.axes)
+                    {
+                        *ga += axis.dot(&m_child);
                     }
                 }
             }
@@ -782,10 +861,10 @@ impl<'m> StanceSim<'m> {
                 let i = mp.point;
                 let mut dl = 0.0;
                 if i > 0 {
-                    dl += (pts[i].1 - pts[i - 1].1).normalize().dot(&mp.dpoint_dq);
+                    dl += pts[i - 1].u.dot(&mp.dpoint_dq);
                 }
                 if i + 1 < pts.len() {
-                    dl -= (pts[i + 1].1 - pts[i].1).normalize().dot(&mp.dpoint_dq);
+                    dl -= pts[i].u.dot(&mp.dpoint_dq);
                 }
                 mp.gen = -dl;
                 g[mp.coord] -= dl;
@@ -803,8 +882,13 @@ impl<'m> StanceSim<'m> {
                 0.0
             };
             self.fiber_velocity[mi] = vel + (self.fiber_velocity[mi] - vel) * keep;
-            self.fiber[mi] = m.params.fiber_state(len, self.fiber_velocity[mi]);
+            self.fiber[mi] = m.params.fiber_state_with_thickness(
+                self.fiber_thickness[mi],
+                len,
+                self.fiber_velocity[mi],
+            );
         }
+        self.path_start[self.model.muscles.len()] = self.path.len();
     }
 
     /// Generalized gravity forces (N m) at the current state.
@@ -860,7 +944,7 @@ impl<'m> StanceSim<'m> {
         let mass = model.mass_kg();
         // Effective inertias for the PD gains: the moving side's inertia about each joint,
         // lumped per joint from the generic segment parameters (kg m^2).
-        let hip_j = self.find_joint("hip", stance);
+        let hip_j = self.stance_joints[0];
         let mut targets = self.targets;
         // Stance hip: level pelvis, heading kept.
         let pelvis_target = self.heading;
@@ -935,8 +1019,7 @@ impl<'m> StanceSim<'m> {
         let wb = self.cfg.balance_frequency_rad_s;
         let mut f = (self.foot_centre_world - com) * (mass * wb * wb) - vcom * (2.0 * mass * wb);
         f.y = 0.0;
-        for name in ["ankle", "subtalar"] {
-            let ji = self.find_joint(name, stance);
+        for ji in [self.stance_joints[2], self.stance_joints[3]] {
             let fr = self.frames[ji];
             let side = &self.child_side[ji];
             // Moving side is the anatomical parent side (everything above the joint).
@@ -1019,14 +1102,14 @@ impl<'m> StanceSim<'m> {
         for m in 0..self.model.muscles.len() {
             let t = self.activation[m] * self.fiber[m].active_force_per_activation_n
                 + self.fiber[m].passive_force_n;
-            let pts = &self.points[m];
-            for k in 0..pts.len() - 1 {
-                let (b0, p0) = pts[k];
-                let (b1, p1) = pts[k + 1];
+            let pts = &self.path[self.path_start[m]..self.path_start[m + 1]];
+            for w in pts.windows(2) {
+                let (b0, p0) = (w[0].body, w[0].p);
+                let (b1, p1) = (w[1].body, w[1].p);
                 if b0 == b1 {
                     continue;
                 }
-                let u = (p1 - p0).normalize() * t;
+                let u = w[0].u * t;
                 bodies[self.handles[b0]].add_force_at_point(gv(&u), gv(&p0), false);
                 bodies[self.handles[b1]].add_force_at_point(gv(&(-u)), gv(&p1), false);
             }
@@ -1097,10 +1180,10 @@ impl<'m> StanceSim<'m> {
         let mass = model.mass_kg();
         let bw = mass * GRAVITY;
         let dt = self.cfg.dt_s.max(1e-12);
-        let hip_j = self.find_joint("hip", stance);
+        let [hip_j, knee_j, ankle_j, _] = self.stance_joints;
         let hip_c = self.frames[hip_j].centre;
-        let knee_c = self.frames[self.find_joint("knee", stance)].centre;
-        let ankle_c = self.frames[self.find_joint("ankle", stance)].centre;
+        let knee_c = self.frames[knee_j].centre;
+        let ankle_c = self.frames[ankle_j].centre;
         let sgn = stance.sign();
         let (fppa, medial) = frontal_knee(hip_c, knee_c, ankle_c, stance);
         let q = &self.q;
@@ -1131,14 +1214,13 @@ impl<'m> StanceSim<'m> {
         }
         for m in 0..model.muscles.len() {
             let t = self.tension(m);
-            let pts = &self.points[m];
-            for k in 0..pts.len() - 1 {
-                let (b0, p0) = pts[k];
-                let (b1, p1) = pts[k + 1];
+            let pts = &self.path[self.path_start[m]..self.path_start[m + 1]];
+            for w in pts.windows(2) {
+                let (b0, b1) = (w[0].body, w[1].body);
                 if side[b0] == side[b1] {
                     continue;
                 }
-                let u = (p1 - p0).normalize() * t;
+                let u = w[0].u * t;
                 // Force on the pelvis-side end.
                 f_s -= if !side[b0] { u } else { -u };
             }
@@ -1307,6 +1389,7 @@ impl<'m> StanceSim<'m> {
         // COP averaged over 50 ms before judging balance.
         let mut cop_window: std::collections::VecDeque<(f64, f64)> = Default::default();
         let cop_len = ((0.05 / dt).round() as usize).max(1);
+        let decay = ActivationDecay::new(dt);
         self.metrics(); // prime previous velocities
         let mut taken = 0;
         for step in 0..steps {
@@ -1319,8 +1402,8 @@ impl<'m> StanceSim<'m> {
                     break;
                 }
             }
-            for m in 0..self.activation.len() {
-                self.activation[m] = activation_step(self.activation[m], self.excitation[m], dt);
+            for (a, &u) in self.activation.iter_mut().zip(&self.excitation) {
+                *a = activation_step_with(*a, u, &decay);
             }
             self.apply();
             self.world.step();
@@ -1550,7 +1633,8 @@ mod tests {
                     assert!(f <= fr * (1.0 + 1e-12), "step {step}: {f} vs Clarabel {fr}");
                 }
                 for m in 0..sim.activation.len() {
-                    sim.activation[m] = activation_step(sim.activation[m], sim.excitation[m], dt);
+                    sim.activation[m] =
+                        crate::muscle::activation_step(sim.activation[m], sim.excitation[m], dt);
                 }
                 sim.apply();
                 sim.world.step();
