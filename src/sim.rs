@@ -250,6 +250,8 @@ struct PathPt {
 struct Crossing {
     joint: usize,
     first_coord: usize,
+    /// The joint's coordinates as bits.
+    coord_mask: u16,
     /// Whether the segment's first body is on the joint's anatomical child side.
     first_on_child: bool,
 }
@@ -324,8 +326,13 @@ pub struct StanceSim<'m> {
     /// Coordinates with a reserve actuator, and their row indices.
     reserve_coords: Vec<usize>,
     reserve_rows: Vec<usize>,
-    /// Rows x muscles generalized force per unit activation (N m), row-major.
-    qp_a: Vec<f64>,
+    /// Row of each coordinate in the static optimisation (`usize::MAX` for the locked one).
+    coord_row: [usize; coord::COUNT],
+    /// Generalized force per unit activation (N m) by muscle columns, non-zeros only.
+    qp_cols: qp::Columns,
+    /// Per muscle, the coordinates (bit `k`) its `gen` row may be non-zero at: those of
+    /// the joints its segments cross and of its moving points. Set by `kinematics`.
+    gen_coords: Vec<u16>,
     /// Generalized force (N m) demanded of activations and reserves, per row.
     qp_b: Vec<f64>,
 }
@@ -684,7 +691,9 @@ impl<'m> StanceSim<'m> {
             qp_rows: Vec::new(),
             reserve_coords: Vec::new(),
             reserve_rows: Vec::new(),
-            qp_a: Vec::new(),
+            coord_row: [usize::MAX; coord::COUNT],
+            qp_cols: qp::Columns::new(),
+            gen_coords: vec![0; nm],
             qp_b: Vec::new(),
         };
         for (i, name) in ["hip", "knee", "ankle", "subtalar"].iter().enumerate() {
@@ -695,9 +704,11 @@ impl<'m> StanceSim<'m> {
             for b1 in 0..body::COUNT {
                 for (ji, side) in sim.child_side.iter().enumerate() {
                     if b0 != b1 && side[b0] != side[b1] {
+                        let j = &model.joints[ji];
                         sim.crossings.push(Crossing {
                             joint: ji,
-                            first_coord: model.joints[ji].first_coord,
+                            first_coord: j.first_coord,
+                            coord_mask: ((1u16 << j.ncoords()) - 1) << j.first_coord,
                             first_on_child: side[b0],
                         });
                     }
@@ -722,7 +733,9 @@ impl<'m> StanceSim<'m> {
             .iter()
             .map(|c| sim.qp_rows.iter().position(|r| r == c).expect("row"))
             .collect();
-        sim.qp_a = vec![0.0; sim.qp_rows.len() * nm];
+        for (r, &k) in sim.qp_rows.iter().enumerate() {
+            sim.coord_row[k] = r;
+        }
         sim.qp_b = vec![0.0; sim.qp_rows.len()];
         sim.read_state();
         sim.kinematics();
@@ -825,6 +838,7 @@ impl<'m> StanceSim<'m> {
             let mut vel = 0.0;
             let g = &mut self.gen[mi];
             g.fill(0.0);
+            let mut touched = 0u16;
             for k in 0..pts.len() - 1 {
                 let (b0, p0, v0) = (pts[k].body, pts[k].p, pts[k].v);
                 let (b1, p1, v1) = (pts[k + 1].body, pts[k + 1].p, pts[k + 1].v);
@@ -837,6 +851,7 @@ impl<'m> StanceSim<'m> {
                 let pair = b0 * body::COUNT + b1;
                 let crossed = &self.crossings[self.cross_start[pair]..self.cross_start[pair + 1]];
                 for c in crossed {
+                    touched |= c.coord_mask;
                     let f = &self.frames[c.joint];
                     // Unit tension pulls p0 toward p1 (+u) and p1 toward p0 (-u).
                     let m_child = if c.first_on_child {
@@ -868,8 +883,10 @@ impl<'m> StanceSim<'m> {
                 }
                 mp.gen = -dl;
                 g[mp.coord] -= dl;
+                touched |= 1u16 << mp.coord;
                 vel += dl * self.qd[mp.coord];
             }
+            self.gen_coords[mi] = touched;
             // Tendon-compliance lag of the fibre velocity (see muscle::tendon_velocity_lag_s).
             let tau = crate::muscle::tendon_velocity_lag_s(
                 &m.params,
@@ -1036,24 +1053,34 @@ impl<'m> StanceSim<'m> {
         }
         self.targets = targets;
         // Static optimisation (rows, reserves and buffers are set up in `new`).
+        // A by columns, straight from the non-zero moment arms: a muscle crosses 1-3
+        // joints, so ~300 of the 13 x 92 entries can be non-zero (`gen_coords`), and
+        // neither the dense matrix nor a scan of it is needed. Entries and the passive
+        // sums are formed in the same order as over the dense matrix: the same numbers.
         let rows = &self.qp_rows;
-        let nm = model.muscles.len();
-        let a = &mut self.qp_a;
-        let b = &mut self.qp_b;
-        for (r, &k) in rows.iter().enumerate() {
-            let mut passive = 0.0;
-            for m in 0..nm {
-                a[r * nm + m] = self.gen[m][k] * self.fiber[m].active_force_per_activation_n;
-                passive += self.gen[m][k] * self.fiber[m].passive_force_n;
+        let cols = &mut self.qp_cols;
+        cols.clear();
+        let mut passive = [0.0; coord::COUNT];
+        let row_mask = !(1u16 << self.locked_coord);
+        for ((g, f), &mask) in self.gen.iter().zip(&self.fiber).zip(&self.gen_coords) {
+            let mut bits = mask & row_mask;
+            while bits != 0 {
+                let k = bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                cols.push(self.coord_row[k], g[k] * f.active_force_per_activation_n);
+                passive[k] += g[k] * f.passive_force_n;
             }
-            b[r] = desired[k] - passive - tau_lim[k];
+            cols.end_column();
+        }
+        let b = &mut self.qp_b;
+        for (br, &k) in b.iter_mut().zip(rows) {
+            *br = desired[k] - passive[k] - tau_lim[k];
         }
         let sol = self
             .qp
-            .solve(&qp::Problem {
-                a,
+            .solve_columns(&qp::SparseProblem {
+                columns: cols,
                 rows: rows.len(),
-                muscles: nm,
                 reserves: &self.reserve_rows,
                 b,
                 min_activation: crate::muscle::MIN_ACTIVATION,
@@ -1065,10 +1092,8 @@ impl<'m> StanceSim<'m> {
             self.reserve_torque[c] = sol.reserves[i];
         }
         // Abduction shortfall at the stance hip (positive = muscles fall short of the abduction demand).
-        let add = leg_coord(stance, coord::HIP_ADDUCTION);
-        let r = rows.iter().position(|&x| x == add).expect("row");
-        let produced: f64 = (0..nm).map(|m| a[r * nm + m] * sol.activations[m]).sum();
-        self.shortfall_nm = produced - b[r];
+        let r = self.coord_row[leg_coord(stance, coord::HIP_ADDUCTION)];
+        self.shortfall_nm = self.qp.produced()[r] - b[r];
         Ok(())
     }
 
@@ -1601,8 +1626,9 @@ mod tests {
             for step in 0..300 {
                 sim.control().unwrap();
                 if step % 10 == 0 {
+                    let dense = sim.qp_cols.to_dense(sim.qp_rows.len());
                     let p = qp::Problem {
-                        a: &sim.qp_a,
+                        a: &dense,
                         rows: sim.qp_rows.len(),
                         muscles: model.muscles.len(),
                         reserves: &sim.reserve_rows,
