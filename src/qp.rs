@@ -73,12 +73,23 @@ pub struct Problem<'a> {
 /// non-zero, and every product the solver forms runs over these. A simulation that
 /// knows which entries can be non-zero builds the columns directly
 /// ([`Solver::solve_columns`]) instead of writing and scanning the dense matrix.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Columns {
     /// Column `m` holds `entries[start[m]..start[m + 1]]`.
     start: Vec<usize>,
     /// (row, value) of each non-zero, rows ascending within a column.
     entries: Vec<(usize, f64)>,
+    /// Largest row + 1, whether every value is finite and whether rows ascend within
+    /// every column, kept by `push`, so that checking a problem costs nothing.
+    row_bound: usize,
+    finite: bool,
+    ascending: bool,
+}
+
+impl Default for Columns {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl Columns {
@@ -87,6 +98,9 @@ impl Columns {
         Self {
             start: vec![0],
             entries: Vec::new(),
+            row_bound: 0,
+            finite: true,
+            ascending: true,
         }
     }
 
@@ -95,6 +109,9 @@ impl Columns {
         self.start.clear();
         self.start.push(0);
         self.entries.clear();
+        self.row_bound = 0;
+        self.finite = true;
+        self.ascending = true;
     }
 
     /// Append entry (`row`, `value`) to the column being built; rows must ascend within
@@ -102,6 +119,14 @@ impl Columns {
     #[inline]
     pub fn push(&mut self, row: usize, value: f64) {
         if value != 0.0 {
+            if let Some(&(prev, _)) = self.entries.last() {
+                // Within the current column only.
+                if self.entries.len() > self.start[self.start.len() - 1] && prev >= row {
+                    self.ascending = false;
+                }
+            }
+            self.row_bound = self.row_bound.max(row + 1);
+            self.finite &= value.is_finite();
             self.entries.push((row, value));
         }
     }
@@ -160,11 +185,7 @@ impl Columns {
     /// Whether every row is below `rows`, rows ascend within each column and every
     /// value is finite.
     fn valid(&self, rows: usize) -> bool {
-        self.start.windows(2).all(|w| {
-            let col = &self.entries[w[0]..w[1]];
-            col.iter().all(|&(r, v)| r < rows && v.is_finite())
-                && col.windows(2).all(|e| e[0].0 < e[1].0)
-        })
+        self.row_bound <= rows && self.finite && self.ascending
     }
 }
 
@@ -531,22 +552,25 @@ fn at_y(cols: &Columns, y: &[f64], s: &mut [f64]) {
 /// In-place Cholesky `M = L L^T` of the lower triangle of row-major `m` (n x n).
 /// Returns false if `m` is not positive definite.
 fn cholesky(m: &mut [f64], n: usize) -> bool {
+    // Row slices instead of `m[i * n + p]`: the same operations in the same order,
+    // without a bounds check per multiply.
     for j in 0..n {
-        let mut d = m[j * n + j];
-        for p in 0..j {
-            d -= m[j * n + p] * m[j * n + p];
-        }
+        let (head, tail) = m.split_at_mut((j + 1) * n);
+        let row_j = &mut head[j * n..];
+        let d = row_j[..j].iter().fold(row_j[j], |d, &x| d - x * x);
         if d.is_nan() || d <= 0.0 {
             return false;
         }
         let d = d.sqrt();
-        m[j * n + j] = d;
-        for i in j + 1..n {
-            let mut v = m[i * n + j];
-            for p in 0..j {
-                v -= m[i * n + p] * m[j * n + p];
-            }
-            m[i * n + j] = v / d;
+        row_j[j] = d;
+        let row_j = &row_j[..j];
+        for row_i in tail.chunks_exact_mut(n) {
+            let (left, rest) = row_i.split_at_mut(j);
+            let v = left
+                .iter()
+                .zip(row_j)
+                .fold(rest[0], |v, (&a, &b)| v - a * b);
+            rest[0] = v / d;
         }
     }
     true
@@ -554,19 +578,21 @@ fn cholesky(m: &mut [f64], n: usize) -> bool {
 
 /// Solve `L L^T x = x` in place with the factor from [`cholesky`].
 fn cholesky_solve(l: &[f64], n: usize, x: &mut [f64]) {
-    for i in 0..n {
-        let mut v = x[i];
-        for p in 0..i {
-            v -= l[i * n + p] * x[p];
-        }
-        x[i] = v / l[i * n + i];
+    for (i, row) in l.chunks_exact(n).enumerate() {
+        let (done, rest) = x.split_at_mut(i);
+        let v = row[..i]
+            .iter()
+            .zip(done.iter())
+            .fold(rest[0], |v, (&a, &b)| v - a * b);
+        rest[0] = v / row[i];
     }
     for i in (0..n).rev() {
-        let mut v = x[i];
-        for p in i + 1..n {
-            v -= l[p * n + i] * x[p];
-        }
-        x[i] = v / l[i * n + i];
+        let (head, done) = x.split_at_mut(i + 1);
+        let v = l[(i + 1) * n..]
+            .chunks_exact(n)
+            .zip(done.iter())
+            .fold(head[i], |v, (row, &b)| v - row[i] * b);
+        head[i] = v / l[i * n + i];
     }
 }
 

@@ -298,6 +298,8 @@ pub struct StanceSim<'m> {
     bs: [BodyState; body::COUNT],
     q: [f64; coord::COUNT],
     qd: [f64; coord::COUNT],
+    /// Passive limit moments (N m) at `q`, `qd`, set by `kinematics`.
+    limit_tau: [f64; coord::COUNT],
     frames: Vec<JointFrame>,
     fiber: Vec<FiberState>,
     /// Generalized force per unit tension, muscles x coordinates (N m per N = m).
@@ -673,6 +675,7 @@ impl<'m> StanceSim<'m> {
             }; body::COUNT],
             q: [0.0; coord::COUNT],
             qd: [0.0; coord::COUNT],
+            limit_tau: [0.0; coord::COUNT],
             frames: vec![JointFrame::default(); model.joints.len()],
             fiber: vec![FiberState::default(); nm],
             gen: vec![[0.0; coord::COUNT]; nm],
@@ -906,6 +909,9 @@ impl<'m> StanceSim<'m> {
             );
         }
         self.path_start[self.model.muscles.len()] = self.path.len();
+        // Passive limit moments depend on q and qd only: computed here once per step
+        // for both `control` and `apply` (4 exp and 2 ln_1p per coordinate).
+        self.limit_tau = self.limit_forces();
     }
 
     /// Generalized gravity forces (N m) at the current state.
@@ -1018,7 +1024,7 @@ impl<'m> StanceSim<'m> {
             i * s2
         };
         let tau_g = self.gravity_forces();
-        let tau_lim = self.limit_forces();
+        let tau_lim = self.limit_tau;
         let mut desired = [0.0; coord::COUNT];
         for i in 0..coord::COUNT {
             let inert = inertia(i);
@@ -1118,7 +1124,7 @@ impl<'m> StanceSim<'m> {
     }
 
     fn apply(&mut self) {
-        let lim = self.limit_forces();
+        let lim = self.limit_tau;
         let bodies = &mut self.world.bodies;
         for h in self.handles {
             bodies[h].reset_forces(false);
