@@ -357,11 +357,14 @@ impl Solver {
         let bmax = b.iter().fold(0.0f64, |m, v| m.max(v.abs()));
         let tol = 1e-13 * (1.0 + bmax);
 
-        at_y(cols, &self.y, &mut self.s);
-        let inside = |s: f64| s > lo && s < hi;
-        for (f, &s) in self.free.iter_mut().zip(&self.s) {
-            *f = inside(s);
-        }
+        at_y_ax(
+            cols,
+            &self.y,
+            (lo, hi),
+            &mut self.s,
+            &mut self.ax,
+            &mut self.free,
+        );
         let mut converged = false;
         // Full steps in a row that kept the free set, and whether `chol` factors the
         // Newton matrix of the current free set (A is fixed within a solve).
@@ -370,14 +373,7 @@ impl Solver {
         self.iterations = 0;
         for it in 0..MAX_ITERATIONS {
             self.iterations = it + 1;
-            // Gradient (halved): b - Ω^-1 y - A clamp(A^T y).
-            self.ax.fill(0.0);
-            for (m, &s) in self.s.iter().enumerate() {
-                let a = s.clamp(lo, hi);
-                for &(r, v) in cols.column(m) {
-                    self.ax[r] += v * a;
-                }
-            }
+            // Gradient (halved): b - Ω^-1 y - A clamp(A^T y) (`ax` is A clamp(A^T y)).
             for (((g, &bk), (&oi, &y)), &ax) in self
                 .grad
                 .iter_mut()
@@ -410,10 +406,14 @@ impl Solver {
             for (y, d) in self.y.iter_mut().zip(&self.dir) {
                 *y += t * d;
             }
-            at_y(cols, &self.y, &mut self.s);
-            for (f, &s) in self.free_new.iter_mut().zip(&self.s) {
-                *f = inside(s);
-            }
+            at_y_ax(
+                cols,
+                &self.y,
+                (lo, hi),
+                &mut self.s,
+                &mut self.ax,
+                &mut self.free_new,
+            );
             // A full Newton step that kept the free set is exact on this piece of the
             // piecewise-quadratic dual: the maximum, up to rounding, which the next
             // REFINEMENTS steps (same factor) reduce.
@@ -546,6 +546,33 @@ fn at_y(cols: &Columns, y: &[f64], s: &mut [f64]) {
             v += a * y[r];
         }
         *sm = v;
+    }
+}
+
+/// `s = A^T y`, `ax = A clamp(s)` and the free set (`s` strictly inside the bounds) in
+/// one pass over the columns: the same operations in the same order as three passes,
+/// with each column read once.
+fn at_y_ax(
+    cols: &Columns,
+    y: &[f64],
+    (lo, hi): (f64, f64),
+    s: &mut [f64],
+    ax: &mut [f64],
+    free: &mut [bool],
+) {
+    ax.fill(0.0);
+    for ((sm, fm), w) in s.iter_mut().zip(free.iter_mut()).zip(cols.start.windows(2)) {
+        let col = &cols.entries[w[0]..w[1]];
+        let mut v = 0.0;
+        for &(r, a) in col {
+            v += a * y[r];
+        }
+        *sm = v;
+        *fm = v > lo && v < hi;
+        let a = v.clamp(lo, hi);
+        for &(r, e) in col {
+            ax[r] += e * a;
+        }
     }
 }
 
