@@ -84,6 +84,8 @@ pub struct Columns {
     row_bound: usize,
     finite: bool,
     ascending: bool,
+    /// Row + 1 of the last entry of the column being built (0 at its start).
+    col_last: usize,
 }
 
 impl Default for Columns {
@@ -101,6 +103,7 @@ impl Columns {
             row_bound: 0,
             finite: true,
             ascending: true,
+            col_last: 0,
         }
     }
 
@@ -112,6 +115,7 @@ impl Columns {
         self.row_bound = 0;
         self.finite = true;
         self.ascending = true;
+        self.col_last = 0;
     }
 
     /// Append entry (`row`, `value`) to the column being built; rows must ascend within
@@ -119,12 +123,8 @@ impl Columns {
     #[inline]
     pub fn push(&mut self, row: usize, value: f64) {
         if value != 0.0 {
-            if let Some(&(prev, _)) = self.entries.last() {
-                // Within the current column only.
-                if self.entries.len() > self.start[self.start.len() - 1] && prev >= row {
-                    self.ascending = false;
-                }
-            }
+            self.ascending &= row >= self.col_last;
+            self.col_last = row + 1;
             self.row_bound = self.row_bound.max(row + 1);
             self.finite &= value.is_finite();
             self.entries.push((row, value));
@@ -134,6 +134,7 @@ impl Columns {
     /// Close the column being built (call once per muscle, empty columns included).
     #[inline]
     pub fn end_column(&mut self) {
+        self.col_last = 0;
         self.start.push(self.entries.len());
     }
 
@@ -838,6 +839,55 @@ mod tests {
         .unwrap();
         assert!(s.activations[0] > 0.99);
         assert!((s.reserves[0] - 5.0).abs() < 0.2, "{:?}", s.reserves);
+    }
+
+    #[test]
+    fn columns_round_trip_and_reject_bad_order() {
+        let a = [1.0, 0.0, 2.0, 0.0, 3.0, 4.0];
+        let c = Columns::from_dense(&a, 2, 3);
+        assert_eq!(c.len(), 3);
+        assert_eq!(c.to_dense(2), a);
+        assert!(c.valid(2) && !c.valid(1));
+        let mut bad = Columns::new();
+        bad.push(1, 1.0);
+        bad.push(0, 1.0);
+        bad.end_column();
+        assert!(!bad.valid(2));
+        let p = SparseProblem {
+            columns: &bad,
+            rows: 2,
+            reserves: &[],
+            b: &[1.0, 1.0],
+            min_activation: 0.0,
+        };
+        assert!(Solver::new().solve_columns(&p).is_none());
+        let mut nan = Columns::new();
+        nan.push(0, f64::NAN);
+        nan.end_column();
+        assert!(!nan.valid(1));
+        // Same answer, bit for bit, from the dense and the column form.
+        let b = [1.5, 2.5];
+        let dense = solve(&Problem {
+            a: &a,
+            rows: 2,
+            muscles: 3,
+            reserves: &[1],
+            b: &b,
+            min_activation: 0.01,
+        })
+        .unwrap();
+        let mut s = Solver::new();
+        let sparse = s
+            .solve_columns(&SparseProblem {
+                columns: &c,
+                rows: 2,
+                reserves: &[1],
+                b: &b,
+                min_activation: 0.01,
+            })
+            .unwrap();
+        assert_eq!(dense.activations, sparse.activations);
+        assert_eq!(dense.reserves, sparse.reserves);
     }
 
     #[test]
