@@ -782,12 +782,7 @@ impl<'m> StanceSim<'m> {
             let n = j.ncoords();
             let (axes_p, _) = j.axes_in_parent(&self.q[c0..c0 + n]);
             let rp = poses[j.parent].rotation;
-            // A revolute joint has one axis; the other two are zero and never read.
-            let axes = if n == 1 {
-                [rp * axes_p[0], Vec3::zeros(), Vec3::zeros()]
-            } else {
-                [rp * axes_p[0], rp * axes_p[1], rp * axes_p[2]]
-            };
+            let axes = [rp * axes_p[0], rp * axes_p[1], rp * axes_p[2]];
             let centre = (poses[j.parent] * nalgebra::Point3::from(j.location_in_parent_m)).coords;
             let w_rel = self.bs[j.child].omega - self.bs[j.parent].omega;
             if n == 1 {
