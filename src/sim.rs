@@ -842,13 +842,17 @@ impl<'m> StanceSim<'m> {
             let g = &mut self.gen[mi];
             g.fill(0.0);
             let mut touched = 0u16;
-            for k in 0..pts.len() - 1 {
-                let (b0, p0, v0) = (pts[k].body, pts[k].p, pts[k].v);
-                let (b1, p1, v1) = (pts[k + 1].body, pts[k + 1].p, pts[k + 1].v);
+            // Consecutive pairs through one iterator (no index, no bounds check): `a` is the
+            // segment's first point, which keeps the segment's direction.
+            let mut seg = pts.iter_mut();
+            let mut a = seg.next().expect("a path has two points or more");
+            for b in seg {
+                let (b0, p0, v0) = (a.body, a.p, a.v);
+                let (b1, p1, v1) = (b.body, b.p, b.v);
                 let dvec = p1 - p0;
                 let l = dvec.norm();
                 let u = dvec / l;
-                pts[k].u = u;
+                a.u = u;
                 len += l;
                 vel += u.dot(&(v1 - v0));
                 let pair = b0 * body::COUNT + b1;
@@ -869,6 +873,7 @@ impl<'m> StanceSim<'m> {
                         *ga += axis.dot(&m_child);
                     }
                 }
+                a = b;
             }
             // Points that slide in their body with a coordinate (gait2392's patella
             // substitute) change the length at fixed body poses: dL/dq = (u_in - u_out) . dp/dq.
