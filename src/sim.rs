@@ -1251,7 +1251,9 @@ impl<'m> StanceSim<'m> {
         let add = leg_coord(stance, coord::HIP_ADDUCTION);
         let mut abd = 0.0;
         let mut cap = 0.0;
-        for m in 0..model.muscles.len() {
+        // Only muscles whose moment arm about it can be non-zero (`gen_coords`): the
+        // others would add zeros.
+        for m in (0..model.muscles.len()).filter(|&m| self.gen_coords[m] & (1 << add) != 0) {
             let g = self.gen[m][add];
             abd -= g * self.tension(m);
             let f = &self.fiber[m];
@@ -1268,7 +1270,10 @@ impl<'m> StanceSim<'m> {
             let mb = model.bodies[b].mass_kg;
             f_s += mb * ((self.bs[b].vcom - self.prev_vcom[b]) / dt - gvec);
         }
-        for m in 0..model.muscles.len() {
+        // Only muscles that cross the stance hip have a segment from one side to the other.
+        let hip = &model.joints[hip_j];
+        let hip_mask = ((1u16 << hip.ncoords()) - 1) << hip.first_coord;
+        for m in (0..model.muscles.len()).filter(|&m| self.gen_coords[m] & hip_mask != 0) {
             let t = self.tension(m);
             let pts = &self.path[self.path_start[m]..self.path_start[m + 1]];
             for w in pts.windows(2) {
