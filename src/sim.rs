@@ -13,13 +13,13 @@
 //! 5. `apply`: forces along the paths, passive limit moments, reserve torques;
 //! 6. rapier step; 7. finite-value check; 8. metrics and recording.
 //!
-//! Cost (docs/performance.md, callgrind): ~0.74 M instructions, ~70 us of CPU per step
-//! on the development machine. Half is rapier's `Multibody::update_mass_matrix` (two
-//! dynamically sized `J^T M J` products per link every step), the floor of the step;
-//! ~20 % is `kinematics` (92 muscle paths and -dL/dq over 12 joints, ~10 exp/ln per
-//! muscle in the fibre state), ~11 % the static optimisation (one warm-started Newton
-//! step in the 14-row dual, `qp::Solver`), ~7 % the rest of `control`. The loop
-//! allocates only when it records a row. The static optimisation must run every step
+//! Cost (docs/performance.md, callgrind): ~0.61 M instructions per step. Two thirds
+//! is rapier (~0.39 M, mostly `Multibody::update_mass_matrix`: two dynamically sized
+//! `J^T M J` products per link every step), the floor of the step; ~21 % is
+//! `kinematics` (92 muscle paths, -dL/dq over the joints each segment crosses, 5 exp
+//! and 1 ln per muscle in the fibre state), ~7 % the static optimisation (one
+//! warm-started Newton step in the 14-row dual on sparse columns, `qp::Solver`), ~3 %
+//! the rest of `control`. The loop allocates only when it records a row. The static optimisation must run every step
 //! (holding activations for 4 ms lets the pelvis drift); 2 ms steps pass the
 //! convergence test (tests/convergence.rs), 4 ms steps do not.
 //!
