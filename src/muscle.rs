@@ -25,7 +25,9 @@ const B: [[f64; 4]; 3] = [
 /// Passive force-length shape factor kPE and strain at one normalised force e0.
 const K_PE: f64 = 4.0;
 const E0: f64 = 0.6;
-/// Minimum normalised fibre length where the passive curve is zero (OpenSim).
+/// Minimum normalised fibre length where the passive curve is zero (OpenSim); enters
+/// the curve through `PASSIVE_OFFSET`.
+#[cfg_attr(not(test), allow(dead_code))]
 const L_MIN: f64 = 0.2;
 /// Force-velocity constants d1..d4 (d1 = -0.318 is the paper's fit, not 1/pi).
 #[allow(clippy::approx_constant)]
@@ -41,10 +43,16 @@ pub fn active_force_length(l: f64) -> f64 {
         .sum()
 }
 
+/// `exp(K_PE (L_MIN - 1) / E0)`, the passive curve's offset, and `exp(K_PE) - offset`, its
+/// scale: constants, written out (`exp` is not `const`) so that the curve costs one `exp`
+/// per call instead of three. The test `passive_constants_are_the_computed_values`
+/// checks that they are the bit-exact values of the expressions.
+const PASSIVE_OFFSET: f64 = 0.004827949993831437;
+const PASSIVE_SCALE: f64 = 54.593322083150404;
+
 /// Passive force-length multiplier at normalised fibre length `l`.
 pub fn passive_force_length(l: f64) -> f64 {
-    let offset = (K_PE * (L_MIN - 1.0) / E0).exp();
-    let v = ((K_PE * (l - 1.0) / E0).exp() - offset) / (K_PE.exp() - offset);
+    let v = ((K_PE * (l - 1.0) / E0).exp() - PASSIVE_OFFSET) / PASSIVE_SCALE;
     v.max(0.0)
 }
 
@@ -99,12 +107,32 @@ pub const MIN_ACTIVATION: f64 = 0.01;
 /// Advance activation `a` toward excitation `u` over `dt` seconds (first-order dynamics,
 /// exact for a constant time constant over the step, so it is stable for any `dt`).
 pub fn activation_step(a: f64, u: f64, dt: f64) -> f64 {
-    let tau = if u > a {
-        TAU_ACTIVATION_S
-    } else {
-        TAU_DEACTIVATION_S
-    };
-    let next = u + (a - u) * (-dt / tau).exp();
+    activation_step_with(a, u, &ActivationDecay::new(dt))
+}
+
+/// The two decay factors of [`activation_step`] over one step, `exp(-dt / tau)` for
+/// activation and deactivation: they depend only on `dt`, so a loop computes them once
+/// instead of one `exp` per muscle per step.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ActivationDecay {
+    rise: f64,
+    fall: f64,
+}
+
+impl ActivationDecay {
+    /// Decay factors for a step of `dt` seconds.
+    pub fn new(dt: f64) -> Self {
+        Self {
+            rise: (-dt / TAU_ACTIVATION_S).exp(),
+            fall: (-dt / TAU_DEACTIVATION_S).exp(),
+        }
+    }
+}
+
+/// [`activation_step`] with the decay factors of its step computed beforehand (same result).
+pub fn activation_step_with(a: f64, u: f64, decay: &ActivationDecay) -> f64 {
+    let keep = if u > a { decay.rise } else { decay.fall };
+    let next = u + (a - u) * keep;
     next.clamp(MIN_ACTIVATION, 1.0)
 }
 
@@ -145,8 +173,18 @@ impl MuscleParams {
     /// Fibre kinematics and force multipliers for musculotendon length `lmt` (m) and
     /// lengthening velocity `vmt` (m/s), with a rigid tendon.
     pub fn fiber_state(&self, lmt: f64, vmt: f64) -> FiberState {
+        self.fiber_state_with_thickness(self.fiber_thickness_m(), lmt, vmt)
+    }
+
+    /// Fibre thickness (m), constant over the motion: `l_opt sin(alpha_opt)`.
+    pub fn fiber_thickness_m(&self) -> f64 {
+        self.optimal_fiber_length_m * self.pennation_at_optimal_rad.sin()
+    }
+
+    /// [`Self::fiber_state`] with the fibre thickness ([`Self::fiber_thickness_m`])
+    /// computed beforehand: a simulation caches it and saves a `sin` per muscle per step.
+    pub fn fiber_state_with_thickness(&self, h: f64, lmt: f64, vmt: f64) -> FiberState {
         let lopt = self.optimal_fiber_length_m;
-        let h = lopt * self.pennation_at_optimal_rad.sin(); // constant fibre thickness
         let along = (lmt - self.tendon_slack_length_m).max(0.05 * lopt);
         let lm = (along * along + h * h).sqrt();
         let cos_a = along / lm;
@@ -201,6 +239,33 @@ mod tests {
             let f = passive_force_length(0.9 + i as f64 * 0.01);
             assert!(f > prev);
             prev = f;
+        }
+    }
+
+    #[test]
+    fn passive_constants_are_the_computed_values() {
+        let offset = (K_PE * (L_MIN - 1.0) / E0).exp();
+        assert_eq!(PASSIVE_OFFSET.to_bits(), offset.to_bits());
+        assert_eq!(PASSIVE_SCALE.to_bits(), (K_PE.exp() - offset).to_bits());
+    }
+
+    #[test]
+    fn precomputed_decays_and_thickness_change_nothing() {
+        let decay = ActivationDecay::new(0.002);
+        for (a, u) in [(0.1, 1.0), (1.0, 0.1), (0.3, 0.3), (0.5, 0.0)] {
+            let direct = u
+                + (a - u)
+                    * (-0.002
+                        / if u > a {
+                            TAU_ACTIVATION_S
+                        } else {
+                            TAU_DEACTIVATION_S
+                        })
+                    .exp();
+            assert_eq!(
+                activation_step_with(a, u, &decay).to_bits(),
+                direct.clamp(MIN_ACTIVATION, 1.0).to_bits()
+            );
         }
     }
 

@@ -68,6 +68,143 @@ pub struct Problem<'a> {
     pub min_activation: f64,
 }
 
+/// The matrix `A` of a [`Problem`] by columns (one per muscle), non-zeros only: a
+/// muscle crosses a few joints, so ~300 of the stance model's 14 x 92 entries are
+/// non-zero, and every product the solver forms runs over these. A simulation that
+/// knows which entries can be non-zero builds the columns directly
+/// ([`Solver::solve_columns`]) instead of writing and scanning the dense matrix.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Columns {
+    /// Column `m` holds `entries[start[m]..start[m + 1]]`.
+    start: Vec<usize>,
+    /// (row, value) of each non-zero, rows ascending within a column.
+    entries: Vec<(usize, f64)>,
+    /// Largest row + 1, whether every value is finite and whether rows ascend within
+    /// every column, kept by `push`, so that checking a problem costs nothing.
+    row_bound: usize,
+    finite: bool,
+    ascending: bool,
+    /// Row + 1 of the last entry of the column being built (0 at its start).
+    col_last: usize,
+}
+
+impl Default for Columns {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Columns {
+    /// No columns.
+    pub fn new() -> Self {
+        Self {
+            start: vec![0],
+            entries: Vec::new(),
+            row_bound: 0,
+            finite: true,
+            ascending: true,
+            col_last: 0,
+        }
+    }
+
+    /// Remove all columns (keeps the allocations).
+    pub fn clear(&mut self) {
+        self.start.clear();
+        self.start.push(0);
+        self.entries.clear();
+        self.row_bound = 0;
+        self.finite = true;
+        self.ascending = true;
+        self.col_last = 0;
+    }
+
+    /// Append entry (`row`, `value`) to the column being built; rows must ascend within
+    /// a column. Exact zeros are left out (as the dense path does).
+    #[inline]
+    pub fn push(&mut self, row: usize, value: f64) {
+        if value != 0.0 {
+            self.ascending &= row >= self.col_last;
+            self.col_last = row + 1;
+            self.row_bound = self.row_bound.max(row + 1);
+            self.finite &= value.is_finite();
+            self.entries.push((row, value));
+        }
+    }
+
+    /// Close the column being built (call once per muscle, empty columns included).
+    #[inline]
+    pub fn end_column(&mut self) {
+        self.col_last = 0;
+        self.start.push(self.entries.len());
+    }
+
+    /// Number of closed columns.
+    pub fn len(&self) -> usize {
+        self.start.len().saturating_sub(1)
+    }
+
+    /// Whether there are no columns.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Columns of a row-major `rows x muscles` matrix.
+    pub fn from_dense(a: &[f64], rows: usize, muscles: usize) -> Self {
+        let mut c = Self::new();
+        c.fill_from_dense(a, rows, muscles);
+        c
+    }
+
+    fn fill_from_dense(&mut self, a: &[f64], rows: usize, muscles: usize) {
+        self.clear();
+        for m in 0..muscles {
+            for r in 0..rows {
+                self.push(r, a[r * muscles + m]);
+            }
+            self.end_column();
+        }
+    }
+
+    /// The row-major `rows x len()` matrix.
+    pub fn to_dense(&self, rows: usize) -> Vec<f64> {
+        let nm = self.len();
+        let mut a = vec![0.0; rows * nm];
+        for (m, w) in self.start.windows(2).enumerate() {
+            for &(r, v) in &self.entries[w[0]..w[1]] {
+                a[r * nm + m] = v;
+            }
+        }
+        a
+    }
+
+    /// Entries of column `m`.
+    #[inline]
+    fn column(&self, m: usize) -> &[(usize, f64)] {
+        &self.entries[self.start[m]..self.start[m + 1]]
+    }
+
+    /// Whether every row is below `rows`, rows ascend within each column and every
+    /// value is finite.
+    fn valid(&self, rows: usize) -> bool {
+        self.row_bound <= rows && self.finite && self.ascending
+    }
+}
+
+/// A [`Problem`] with `A` given by its [`Columns`].
+#[derive(Debug, Clone)]
+pub struct SparseProblem<'a> {
+    /// Generalized force per unit activation (N m), by columns, one per muscle.
+    pub columns: &'a Columns,
+    /// Number of rows (coordinates).
+    pub rows: usize,
+    /// Row index of each reserve actuator.
+    pub reserves: &'a [usize],
+    /// Desired generalized forces (N m) still to be produced by activations and reserves.
+    pub b: &'a [f64],
+    /// Lower bound of every activation (the muscle model's minimum activation).
+    pub min_activation: f64,
+}
+
 /// Solution: activations (0..1) and reserve torques (N m).
 #[derive(Debug, Clone, Default)]
 pub struct Solution {
@@ -108,14 +245,9 @@ pub struct Solver {
     grad: Vec<f64>,
     /// Newton direction per row.
     dir: Vec<f64>,
-    /// A by columns, non-zeros only (a muscle crosses a few joints): column `m` holds
-    /// entries `col_start[m]..col_start[m + 1]` of `col_row` (row) and `col_val` (N m).
-    col_start: Vec<usize>,
-    col_row: Vec<usize>,
-    col_val: Vec<f64>,
-    /// Fill cursor per column while building the columns.
-    col_next: Vec<usize>,
-    /// `A clamp(A^T y)` per row (N m).
+    /// A by columns, built from the dense matrix of a [`Problem`].
+    cols: Columns,
+    /// `A clamp(A^T y)` per row (N m); at the end of a solve, `A a` at the solution.
     ax: Vec<f64>,
     /// Newton matrix / its Cholesky factor (lower), rows x rows.
     chol: Vec<f64>,
@@ -153,10 +285,6 @@ impl Solver {
             self.free = vec![false; muscles];
             self.free_new = vec![false; muscles];
             self.events = Vec::with_capacity(2 * muscles);
-            self.col_start = vec![0; muscles + 1];
-            self.col_next = vec![0; muscles];
-            self.col_row = Vec::with_capacity(rows * muscles);
-            self.col_val = Vec::with_capacity(rows * muscles);
             self.ax = vec![0.0; rows];
             self.chol = vec![0.0; rows * rows];
             self.sol.activations = vec![0.0; muscles];
@@ -169,22 +297,57 @@ impl Solver {
     /// or the iteration fails to converge.
     pub fn solve(&mut self, p: &Problem) -> Option<&Solution> {
         let (k, nm) = (p.rows, p.muscles);
-        if p.a.len() != k * nm
-            || p.b.len() != k
-            || p.reserves.iter().any(|&r| r >= k)
-            || p.min_activation.is_nan()
-            || p.min_activation > 1.0
-            || p.a.iter().chain(p.b).any(|v| !v.is_finite())
+        if p.a.len() != k * nm || p.a.iter().any(|v| !v.is_finite()) {
+            return None;
+        }
+        let mut cols = std::mem::take(&mut self.cols);
+        cols.fill_from_dense(p.a, k, nm);
+        let ok = self
+            .solve_inner(&cols, k, p.reserves, p.b, p.min_activation)
+            .is_some();
+        self.cols = cols;
+        ok.then_some(&self.sol)
+    }
+
+    /// [`Self::solve`] with `A` by columns (same iteration, same result).
+    pub fn solve_columns(&mut self, p: &SparseProblem) -> Option<&Solution> {
+        if !p.columns.valid(p.rows) {
+            return None;
+        }
+        self.solve_inner(p.columns, p.rows, p.reserves, p.b, p.min_activation)?;
+        Some(&self.sol)
+    }
+
+    /// `A a` per row (N m) at the last solution: the generalized forces the muscles
+    /// produce at the returned activations.
+    pub fn produced(&self) -> &[f64] {
+        &self.ax
+    }
+
+    fn solve_inner(
+        &mut self,
+        cols: &Columns,
+        k: usize,
+        reserves: &[usize],
+        b: &[f64],
+        min_activation: f64,
+    ) -> Option<()> {
+        let nm = cols.len();
+        if b.len() != k
+            || reserves.iter().any(|&r| r >= k)
+            || min_activation.is_nan()
+            || min_activation > 1.0
+            || b.iter().any(|v| !v.is_finite())
         {
             return None;
         }
-        self.resize(k, nm, p.reserves.len());
+        self.resize(k, nm, reserves.len());
         if self.y.iter().any(|v| !v.is_finite()) {
             self.y.fill(0.0);
         }
-        let (lo, hi) = (p.min_activation, 1.0);
+        let (lo, hi) = (min_activation, 1.0);
         self.reserves_on_row.fill(0);
-        for &r in p.reserves {
+        for &r in reserves {
             self.reserves_on_row[r] += 1;
         }
         let r0sq = RESERVE_SCALE_NM * RESERVE_SCALE_NM;
@@ -192,39 +355,17 @@ impl Solver {
             *oi = 1.0 / RESIDUAL_WEIGHT + n as f64 * r0sq;
         }
         // Early exit: gradient (N m) far below anything that matters.
-        let bmax = p.b.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        let bmax = b.iter().fold(0.0f64, |m, v| m.max(v.abs()));
         let tol = 1e-13 * (1.0 + bmax);
 
-        // Sparse columns of A, in two contiguous passes over the rows: count, then fill
-        // (rows ascend within each column).
-        self.col_start.fill(0);
-        for row in p.a.chunks_exact(nm.max(1)) {
-            for (c, &v) in self.col_start[1..].iter_mut().zip(row) {
-                *c += (v != 0.0) as usize;
-            }
-        }
-        for m in 0..nm {
-            self.col_start[m + 1] += self.col_start[m];
-        }
-        let nnz = self.col_start[nm];
-        self.col_row.resize(nnz, 0);
-        self.col_val.resize(nnz, 0.0);
-        self.col_next.copy_from_slice(&self.col_start[..nm]);
-        for (r, row) in p.a.chunks_exact(nm.max(1)).enumerate() {
-            for (next, &v) in self.col_next.iter_mut().zip(row) {
-                if v != 0.0 {
-                    self.col_row[*next] = r;
-                    self.col_val[*next] = v;
-                    *next += 1;
-                }
-            }
-        }
-
-        self.at_y_y();
-        let inside = |s: f64| s > lo && s < hi;
-        for (f, &s) in self.free.iter_mut().zip(&self.s) {
-            *f = inside(s);
-        }
+        at_y_ax(
+            cols,
+            &self.y,
+            (lo, hi),
+            &mut self.s,
+            &mut self.ax,
+            &mut self.free,
+        );
         let mut converged = false;
         // Full steps in a row that kept the free set, and whether `chol` factors the
         // Newton matrix of the current free set (A is fixed within a solve).
@@ -233,23 +374,22 @@ impl Solver {
         self.iterations = 0;
         for it in 0..MAX_ITERATIONS {
             self.iterations = it + 1;
-            // Gradient (halved): b - Ω^-1 y - A clamp(A^T y).
-            self.ax.fill(0.0);
-            for m in 0..nm {
-                let a = self.s[m].clamp(lo, hi);
-                for e in self.col_start[m]..self.col_start[m + 1] {
-                    self.ax[self.col_row[e]] += self.col_val[e] * a;
-                }
-            }
-            for r in 0..k {
-                self.grad[r] = p.b[r] - self.omega_inv[r] * self.y[r] - self.ax[r];
+            // Gradient (halved): b - Ω^-1 y - A clamp(A^T y) (`ax` is A clamp(A^T y)).
+            for (((g, &bk), (&oi, &y)), &ax) in self
+                .grad
+                .iter_mut()
+                .zip(b)
+                .zip(self.omega_inv.iter().zip(&self.y))
+                .zip(&self.ax)
+            {
+                *g = bk - oi * y - ax;
             }
             if self.grad.iter().all(|g| g.abs() <= tol) || exact_steps > REFINEMENTS {
                 converged = true;
                 break;
             }
             if !factored {
-                self.factor(k, nm);
+                self.factor(cols, k);
                 if !cholesky(&mut self.chol, k) {
                     return None;
                 }
@@ -257,13 +397,7 @@ impl Solver {
             }
             self.dir.copy_from_slice(&self.grad);
             cholesky_solve(&self.chol, k, &mut self.dir);
-            at_y(
-                &self.col_start,
-                &self.col_row,
-                &self.col_val,
-                &self.dir,
-                &mut self.s_dir,
-            );
+            at_y(cols, &self.dir, &mut self.s_dir);
             let t = self.line_search(lo, hi);
             if !(t > 0.0 && t.is_finite()) {
                 // No ascent left at this precision: the maximum.
@@ -273,10 +407,14 @@ impl Solver {
             for (y, d) in self.y.iter_mut().zip(&self.dir) {
                 *y += t * d;
             }
-            self.at_y_y();
-            for (f, &s) in self.free_new.iter_mut().zip(&self.s) {
-                *f = inside(s);
-            }
+            at_y_ax(
+                cols,
+                &self.y,
+                (lo, hi),
+                &mut self.s,
+                &mut self.ax,
+                &mut self.free_new,
+            );
             // A full Newton step that kept the free set is exact on this piece of the
             // piecewise-quadratic dual: the maximum, up to rounding, which the next
             // REFINEMENTS steps (same factor) reduce.
@@ -298,50 +436,37 @@ impl Solver {
         for (a, &s) in self.sol.activations.iter_mut().zip(&self.s) {
             *a = s.clamp(lo, hi);
         }
+        // `ax` was formed from these activations (every exit above follows the gradient
+        // at the current `y`): it is `A a`, so the reserves need no pass over A.
         // Reserves: the minimiser of n c (ρ/n)^2 + W (ρ - e)^2 over the row total ρ,
         // c = 1/r0^2, is ρ = W e / (c/n + W), split evenly over the row's n reserves.
-        for (i, &r) in p.reserves.iter().enumerate() {
-            let row = &p.a[r * nm..(r + 1) * nm];
-            let e = p.b[r] - dot(row, &self.sol.activations);
+        for (i, &r) in reserves.iter().enumerate() {
+            let e = b[r] - self.ax[r];
             let n = self.reserves_on_row[r] as f64;
             let c = 1.0 / r0sq;
             let rho = RESIDUAL_WEIGHT * e / (c / n + RESIDUAL_WEIGHT);
             self.sol.reserves[i] = rho / n;
         }
-        Some(&self.sol)
+        Some(())
     }
 
     /// Newton matrix `Ω^-1 + A_F A_F^T` over the free muscles into `chol` (lower
     /// triangle; rows within a column ascend, so `(ri, rj)` with `j <= i` is on or below
     /// the diagonal).
-    fn factor(&mut self, k: usize, nm: usize) {
+    fn factor(&mut self, cols: &Columns, k: usize) {
         self.chol.fill(0.0);
         for r in 0..k {
             self.chol[r * k + r] = self.omega_inv[r];
         }
-        for m in 0..nm {
-            if !self.free[m] {
-                continue;
-            }
-            let (e0, e1) = (self.col_start[m], self.col_start[m + 1]);
-            for i in e0..e1 {
-                let (ri, vi) = (self.col_row[i], self.col_val[i]);
-                for j in e0..=i {
-                    self.chol[ri * k + self.col_row[j]] += vi * self.col_val[j];
+        for (m, _) in self.free.iter().enumerate().filter(|(_, &f)| f) {
+            let col = cols.column(m);
+            for (i, &(ri, vi)) in col.iter().enumerate() {
+                let row = &mut self.chol[ri * k..(ri + 1) * k];
+                for &(rj, vj) in &col[..=i] {
+                    row[rj] += vi * vj;
                 }
             }
         }
-    }
-
-    /// `s = A^T y`.
-    fn at_y_y(&mut self) {
-        at_y(
-            &self.col_start,
-            &self.col_row,
-            &self.col_val,
-            &self.y,
-            &mut self.s,
-        );
     }
 
     /// Exact line search along `dir` from `y`: the root of the dual's directional
@@ -414,36 +539,66 @@ fn dot(x: &[f64], y: &[f64]) -> f64 {
     x.iter().zip(y).map(|(a, b)| a * b).sum()
 }
 
-/// `s = A^T y` for `A` stored by sparse columns (see [`Solver`]).
-fn at_y(col_start: &[usize], col_row: &[usize], col_val: &[f64], y: &[f64], s: &mut [f64]) {
-    for (m, sm) in s.iter_mut().enumerate() {
+/// `s = A^T y` for `A` by [`Columns`].
+fn at_y(cols: &Columns, y: &[f64], s: &mut [f64]) {
+    for (sm, w) in s.iter_mut().zip(cols.start.windows(2)) {
         let mut v = 0.0;
-        for e in col_start[m]..col_start[m + 1] {
-            v += col_val[e] * y[col_row[e]];
+        for &(r, a) in &cols.entries[w[0]..w[1]] {
+            v += a * y[r];
         }
         *sm = v;
+    }
+}
+
+/// `s = A^T y`, `ax = A clamp(s)` and the free set (`s` strictly inside the bounds) in
+/// one pass over the columns: the same operations in the same order as three passes,
+/// with each column read once.
+fn at_y_ax(
+    cols: &Columns,
+    y: &[f64],
+    (lo, hi): (f64, f64),
+    s: &mut [f64],
+    ax: &mut [f64],
+    free: &mut [bool],
+) {
+    ax.fill(0.0);
+    for ((sm, fm), w) in s.iter_mut().zip(free.iter_mut()).zip(cols.start.windows(2)) {
+        let col = &cols.entries[w[0]..w[1]];
+        let mut v = 0.0;
+        for &(r, a) in col {
+            v += a * y[r];
+        }
+        *sm = v;
+        *fm = v > lo && v < hi;
+        let a = v.clamp(lo, hi);
+        for &(r, e) in col {
+            ax[r] += e * a;
+        }
     }
 }
 
 /// In-place Cholesky `M = L L^T` of the lower triangle of row-major `m` (n x n).
 /// Returns false if `m` is not positive definite.
 fn cholesky(m: &mut [f64], n: usize) -> bool {
+    // Row slices instead of `m[i * n + p]`: the same operations in the same order,
+    // without a bounds check per multiply.
     for j in 0..n {
-        let mut d = m[j * n + j];
-        for p in 0..j {
-            d -= m[j * n + p] * m[j * n + p];
-        }
+        let (head, tail) = m.split_at_mut((j + 1) * n);
+        let row_j = &mut head[j * n..];
+        let d = row_j[..j].iter().fold(row_j[j], |d, &x| d - x * x);
         if d.is_nan() || d <= 0.0 {
             return false;
         }
         let d = d.sqrt();
-        m[j * n + j] = d;
-        for i in j + 1..n {
-            let mut v = m[i * n + j];
-            for p in 0..j {
-                v -= m[i * n + p] * m[j * n + p];
-            }
-            m[i * n + j] = v / d;
+        row_j[j] = d;
+        let row_j = &row_j[..j];
+        for row_i in tail.chunks_exact_mut(n) {
+            let (left, rest) = row_i.split_at_mut(j);
+            let v = left
+                .iter()
+                .zip(row_j)
+                .fold(rest[0], |v, (&a, &b)| v - a * b);
+            rest[0] = v / d;
         }
     }
     true
@@ -451,19 +606,21 @@ fn cholesky(m: &mut [f64], n: usize) -> bool {
 
 /// Solve `L L^T x = x` in place with the factor from [`cholesky`].
 fn cholesky_solve(l: &[f64], n: usize, x: &mut [f64]) {
-    for i in 0..n {
-        let mut v = x[i];
-        for p in 0..i {
-            v -= l[i * n + p] * x[p];
-        }
-        x[i] = v / l[i * n + i];
+    for (i, row) in l.chunks_exact(n).enumerate() {
+        let (done, rest) = x.split_at_mut(i);
+        let v = row[..i]
+            .iter()
+            .zip(done.iter())
+            .fold(rest[0], |v, (&a, &b)| v - a * b);
+        rest[0] = v / row[i];
     }
     for i in (0..n).rev() {
-        let mut v = x[i];
-        for p in i + 1..n {
-            v -= l[p * n + i] * x[p];
-        }
-        x[i] = v / l[i * n + i];
+        let (head, done) = x.split_at_mut(i + 1);
+        let v = l[(i + 1) * n..]
+            .chunks_exact(n)
+            .zip(done.iter())
+            .fold(head[i], |v, (row, &b)| v - row[i] * b);
+        head[i] = v / l[i * n + i];
     }
 }
 
@@ -682,6 +839,55 @@ mod tests {
         .unwrap();
         assert!(s.activations[0] > 0.99);
         assert!((s.reserves[0] - 5.0).abs() < 0.2, "{:?}", s.reserves);
+    }
+
+    #[test]
+    fn columns_round_trip_and_reject_bad_order() {
+        let a = [1.0, 0.0, 2.0, 0.0, 3.0, 4.0];
+        let c = Columns::from_dense(&a, 2, 3);
+        assert_eq!(c.len(), 3);
+        assert_eq!(c.to_dense(2), a);
+        assert!(c.valid(2) && !c.valid(1));
+        let mut bad = Columns::new();
+        bad.push(1, 1.0);
+        bad.push(0, 1.0);
+        bad.end_column();
+        assert!(!bad.valid(2));
+        let p = SparseProblem {
+            columns: &bad,
+            rows: 2,
+            reserves: &[],
+            b: &[1.0, 1.0],
+            min_activation: 0.0,
+        };
+        assert!(Solver::new().solve_columns(&p).is_none());
+        let mut nan = Columns::new();
+        nan.push(0, f64::NAN);
+        nan.end_column();
+        assert!(!nan.valid(1));
+        // Same answer, bit for bit, from the dense and the column form.
+        let b = [1.5, 2.5];
+        let dense = solve(&Problem {
+            a: &a,
+            rows: 2,
+            muscles: 3,
+            reserves: &[1],
+            b: &b,
+            min_activation: 0.01,
+        })
+        .unwrap();
+        let mut s = Solver::new();
+        let sparse = s
+            .solve_columns(&SparseProblem {
+                columns: &c,
+                rows: 2,
+                reserves: &[1],
+                b: &b,
+                min_activation: 0.01,
+            })
+            .unwrap();
+        assert_eq!(dense.activations, sparse.activations);
+        assert_eq!(dense.reserves, sparse.reserves);
     }
 
     #[test]

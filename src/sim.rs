@@ -13,13 +13,13 @@
 //! 5. `apply`: forces along the paths, passive limit moments, reserve torques;
 //! 6. rapier step; 7. finite-value check; 8. metrics and recording.
 //!
-//! Cost (docs/performance.md, callgrind): ~0.74 M instructions, ~70 us of CPU per step
-//! on the development machine. Half is rapier's `Multibody::update_mass_matrix` (two
-//! dynamically sized `J^T M J` products per link every step), the floor of the step;
-//! ~20 % is `kinematics` (92 muscle paths and -dL/dq over 12 joints, ~10 exp/ln per
-//! muscle in the fibre state), ~11 % the static optimisation (one warm-started Newton
-//! step in the 14-row dual, `qp::Solver`), ~7 % the rest of `control`. The loop
-//! allocates only when it records a row. The static optimisation must run every step
+//! Cost (docs/performance.md, callgrind): ~0.61 M instructions per step. Two thirds
+//! is rapier (~0.39 M, mostly `Multibody::update_mass_matrix`: two dynamically sized
+//! `J^T M J` products per link every step), the floor of the step; ~21 % is
+//! `kinematics` (92 muscle paths, -dL/dq over the joints each segment crosses, 5 exp
+//! and 1 ln per muscle in the fibre state), ~7 % the static optimisation (one
+//! warm-started Newton step in the 14-row dual on sparse columns, `qp::Solver`), ~3 %
+//! the rest of `control`. The loop allocates only when it records a row. The static optimisation must run every step
 //! (holding activations for 4 ms lets the pelvis drift); 2 ms steps pass the
 //! convergence test (tests/convergence.rs), 4 ms steps do not.
 //!
@@ -30,7 +30,7 @@
 
 use crate::math::{axis_angle, mat, Quat, Vec3};
 use crate::model::{body, coord, leg_body, leg_coord, Iso, Model, Side, GRAVITY};
-use crate::muscle::{activation_step, FiberState};
+use crate::muscle::{activation_step_with, ActivationDecay, FiberState};
 use crate::qp;
 use nalgebra::{Matrix3, UnitQuaternion};
 use rapier3d_f64::prelude::*;
@@ -233,6 +233,29 @@ struct MovingPoint {
     gen: f64,
 }
 
+/// One active point of a muscle path at the current state.
+#[derive(Debug, Clone, Copy)]
+struct PathPt {
+    body: usize,
+    /// World position (m).
+    p: Vec3,
+    /// World velocity (m/s).
+    v: Vec3,
+    /// Unit vector from this point to the next one of the path (zero at the last point).
+    u: Vec3,
+}
+
+/// A joint between the bodies of a path segment (see `StanceSim::crossings`).
+#[derive(Debug, Clone, Copy)]
+struct Crossing {
+    joint: usize,
+    first_coord: usize,
+    /// The joint's coordinates as bits.
+    coord_mask: u16,
+    /// Whether the segment's first body is on the joint's anatomical child side.
+    first_on_child: bool,
+}
+
 /// Per-joint geometry at the current state.
 #[derive(Debug, Clone, Copy, Default)]
 struct JointFrame {
@@ -275,11 +298,28 @@ pub struct StanceSim<'m> {
     bs: [BodyState; body::COUNT],
     q: [f64; coord::COUNT],
     qd: [f64; coord::COUNT],
+    /// Passive limit moments (N m) at `q`, `qd`, set by `kinematics`.
+    limit_tau: [f64; coord::COUNT],
     frames: Vec<JointFrame>,
     fiber: Vec<FiberState>,
     /// Generalized force per unit tension, muscles x coordinates (N m per N = m).
     gen: Vec<[f64; coord::COUNT]>,
-    points: Vec<Vec<(usize, Vec3)>>,
+    /// Active path points of all muscles at the current state, muscle after muscle:
+    /// muscle `m` has `path[path_start[m]..path_start[m + 1]]` (one buffer, reused).
+    path: Vec<PathPt>,
+    path_start: Vec<usize>,
+    /// Joints crossed by a path segment from body `b0` to body `b1`:
+    /// `crossings[cross_start[b0 * body::COUNT + b1]..cross_start[b0 * body::COUNT + b1 + 1]]`,
+    /// joints in model order. Fixed by the tree, so built once: a segment's body pair
+    /// changes when a conditional point appears or disappears, and the table is looked up
+    /// per segment every step, so that case needs nothing special. Instead of testing all
+    /// 9 joints for every segment, -dL/dq visits only the 1-4 it crosses.
+    crossings: Vec<Crossing>,
+    cross_start: Vec<usize>,
+    /// Fibre thickness per muscle (m), constant: saves a `sin` per muscle per step.
+    fiber_thickness: Vec<f64>,
+    /// Stance-side joint indices (hip, knee, ankle, subtalar), looked up once.
+    stance_joints: [usize; 4],
     moving: Vec<MovingPoint>,
     /// Static optimisation: warm-started solver and its problem buffers, sized once.
     qp: qp::Solver,
@@ -288,8 +328,13 @@ pub struct StanceSim<'m> {
     /// Coordinates with a reserve actuator, and their row indices.
     reserve_coords: Vec<usize>,
     reserve_rows: Vec<usize>,
-    /// Rows x muscles generalized force per unit activation (N m), row-major.
-    qp_a: Vec<f64>,
+    /// Row of each coordinate in the static optimisation (`usize::MAX` for the locked one).
+    coord_row: [usize; coord::COUNT],
+    /// Generalized force per unit activation (N m) by muscle columns, non-zeros only.
+    qp_cols: qp::Columns,
+    /// Per muscle, the coordinates (bit `k`) its `gen` row may be non-zero at: those of
+    /// the joints its segments cross and of its moving points. Set by `kinematics`.
+    gen_coords: Vec<u16>,
     /// Generalized force (N m) demanded of activations and reserves, per row.
     qp_b: Vec<f64>,
 }
@@ -630,18 +675,50 @@ impl<'m> StanceSim<'m> {
             }; body::COUNT],
             q: [0.0; coord::COUNT],
             qd: [0.0; coord::COUNT],
+            limit_tau: [0.0; coord::COUNT],
             frames: vec![JointFrame::default(); model.joints.len()],
             fiber: vec![FiberState::default(); nm],
             gen: vec![[0.0; coord::COUNT]; nm],
-            points: vec![Vec::new(); nm],
+            path: Vec::new(),
+            path_start: vec![0; nm + 1],
+            crossings: Vec::new(),
+            cross_start: Vec::new(),
+            fiber_thickness: model
+                .muscles
+                .iter()
+                .map(|m| m.params.fiber_thickness_m())
+                .collect(),
+            stance_joints: [0; 4],
             moving: Vec::new(),
             qp: qp::Solver::new(),
             qp_rows: Vec::new(),
             reserve_coords: Vec::new(),
             reserve_rows: Vec::new(),
-            qp_a: Vec::new(),
+            coord_row: [usize::MAX; coord::COUNT],
+            qp_cols: qp::Columns::new(),
+            gen_coords: vec![0; nm],
             qp_b: Vec::new(),
         };
+        for (i, name) in ["hip", "knee", "ankle", "subtalar"].iter().enumerate() {
+            sim.stance_joints[i] = sim.find_joint(name, stance);
+        }
+        sim.cross_start.push(0);
+        for b0 in 0..body::COUNT {
+            for b1 in 0..body::COUNT {
+                for (ji, side) in sim.child_side.iter().enumerate() {
+                    if b0 != b1 && side[b0] != side[b1] {
+                        let j = &model.joints[ji];
+                        sim.crossings.push(Crossing {
+                            joint: ji,
+                            first_coord: j.first_coord,
+                            coord_mask: ((1u16 << j.ncoords()) - 1) << j.first_coord,
+                            first_on_child: side[b0],
+                        });
+                    }
+                }
+                sim.cross_start.push(sim.crossings.len());
+            }
+        }
         // Static-optimisation rows and reserves depend only on the stance side.
         sim.qp_rows = (0..coord::COUNT)
             .filter(|&i| i != sim.locked_coord)
@@ -659,7 +736,9 @@ impl<'m> StanceSim<'m> {
             .iter()
             .map(|c| sim.qp_rows.iter().position(|r| r == c).expect("row"))
             .collect();
-        sim.qp_a = vec![0.0; sim.qp_rows.len() * nm];
+        for (r, &k) in sim.qp_rows.iter().enumerate() {
+            sim.coord_row[k] = r;
+        }
         sim.qp_b = vec![0.0; sim.qp_rows.len()];
         sim.read_state();
         sim.kinematics();
@@ -716,62 +795,85 @@ impl<'m> StanceSim<'m> {
             self.frames[ji] = JointFrame { centre, axes, n };
         }
         self.moving.clear();
+        self.path.clear();
+        let bs = &self.bs;
         for (mi, m) in self.model.muscles.iter().enumerate() {
-            let pts = &mut self.points[mi];
-            pts.clear();
+            let start = self.path.len();
+            self.path_start[mi] = start;
             let first_moving = self.moving.len();
             for p in m.points.iter().filter(|p| p.active(&self.q)) {
-                let w = poses[p.body] * nalgebra::Point3::from(p.local(&self.q));
-                if let crate::model::PointKind::Moving { coord: k, .. } = p.kind {
-                    // Velocity of the point in its body per unit rate of its coordinate.
-                    let h = 1e-6;
-                    let (mut qp, mut qm) = (self.q, self.q);
-                    qp[k] += h;
-                    qm[k] -= h;
-                    let d = poses[p.body].rotation * ((p.local(&qp) - p.local(&qm)) / (2.0 * h));
+                let rot = &poses[p.body].rotation;
+                let local = if let crate::model::PointKind::Moving {
+                    coord: k,
+                    xyz,
+                    scale,
+                } = &p.kind
+                {
+                    // Velocity of the point in its body per unit rate of its coordinate, by
+                    // central differences of the splines (evaluated at q[k] +- h directly:
+                    // the same numbers as `p.local` on copies of q, without the copies).
+                    let at =
+                        |t: f64| Vec3::new(xyz[0].eval(t), xyz[1].eval(t), xyz[2].eval(t)) * *scale;
+                    let (k, t, h) = (*k, self.q[*k], 1e-6);
+                    let d = rot * ((at(t + h) - at(t - h)) / (2.0 * h));
                     self.moving.push(MovingPoint {
                         muscle: mi,
-                        point: pts.len(),
+                        point: self.path.len() - start,
                         coord: k,
                         dpoint_dq: d,
                         gen: 0.0,
                     });
-                }
-                pts.push((p.body, w.coords));
+                    at(t)
+                } else {
+                    p.location_m
+                };
+                let w = (poses[p.body] * nalgebra::Point3::from(local)).coords;
+                let st = &bs[p.body];
+                self.path.push(PathPt {
+                    body: p.body,
+                    p: w,
+                    v: st.vcom + st.omega.cross(&(w - st.com)),
+                    u: Vec3::zeros(),
+                });
             }
+            let pts = &mut self.path[start..];
             let mut len = 0.0;
             let mut vel = 0.0;
             let g = &mut self.gen[mi];
             g.fill(0.0);
-            for k in 0..pts.len() - 1 {
-                let (b0, p0) = pts[k];
-                let (b1, p1) = pts[k + 1];
+            let mut touched = 0u16;
+            // Consecutive pairs through one iterator (no index, no bounds check): `a` is the
+            // segment's first point, which keeps the segment's direction.
+            let mut seg = pts.iter_mut();
+            let mut a = seg.next().expect("a path has two points or more");
+            for b in seg {
+                let (b0, p0, v0) = (a.body, a.p, a.v);
+                let (b1, p1, v1) = (b.body, b.p, b.v);
                 let dvec = p1 - p0;
                 let l = dvec.norm();
                 let u = dvec / l;
+                a.u = u;
                 len += l;
-                let v0 = self.bs[b0].vcom + self.bs[b0].omega.cross(&(p0 - self.bs[b0].com));
-                let v1 = self.bs[b1].vcom + self.bs[b1].omega.cross(&(p1 - self.bs[b1].com));
                 vel += u.dot(&(v1 - v0));
-                if b0 == b1 {
-                    continue;
-                }
-                for (ji, f) in self.frames.iter().enumerate() {
-                    let side = &self.child_side[ji];
-                    if side[b0] == side[b1] {
-                        continue;
-                    }
+                let pair = b0 * body::COUNT + b1;
+                let crossed = &self.crossings[self.cross_start[pair]..self.cross_start[pair + 1]];
+                for c in crossed {
+                    touched |= c.coord_mask;
+                    let f = &self.frames[c.joint];
                     // Unit tension pulls p0 toward p1 (+u) and p1 toward p0 (-u).
-                    let m_child = if side[b0] {
+                    let m_child = if c.first_on_child {
                         (p0 - f.centre).cross(&u)
                     } else {
                         (p1 - f.centre).cross(&(-u))
                     };
-                    let c0 = self.model.joints[ji].first_coord;
-                    for a in 0..f.n {
-                        g[c0 + a] += f.axes[a].dot(&m_child);
+                    for (ga, axis) in g[c.first_coord..c.first_coord + f.n]
+                        .iter_mut()
+                        .zip(&f.axes)
+                    {
+                        *ga += axis.dot(&m_child);
                     }
                 }
+                a = b;
             }
             // Points that slide in their body with a coordinate (gait2392's patella
             // substitute) change the length at fixed body poses: dL/dq = (u_in - u_out) . dp/dq.
@@ -782,15 +884,17 @@ impl<'m> StanceSim<'m> {
                 let i = mp.point;
                 let mut dl = 0.0;
                 if i > 0 {
-                    dl += (pts[i].1 - pts[i - 1].1).normalize().dot(&mp.dpoint_dq);
+                    dl += pts[i - 1].u.dot(&mp.dpoint_dq);
                 }
                 if i + 1 < pts.len() {
-                    dl -= (pts[i + 1].1 - pts[i].1).normalize().dot(&mp.dpoint_dq);
+                    dl -= pts[i].u.dot(&mp.dpoint_dq);
                 }
                 mp.gen = -dl;
                 g[mp.coord] -= dl;
+                touched |= 1u16 << mp.coord;
                 vel += dl * self.qd[mp.coord];
             }
+            self.gen_coords[mi] = touched;
             // Tendon-compliance lag of the fibre velocity (see muscle::tendon_velocity_lag_s).
             let tau = crate::muscle::tendon_velocity_lag_s(
                 &m.params,
@@ -803,8 +907,16 @@ impl<'m> StanceSim<'m> {
                 0.0
             };
             self.fiber_velocity[mi] = vel + (self.fiber_velocity[mi] - vel) * keep;
-            self.fiber[mi] = m.params.fiber_state(len, self.fiber_velocity[mi]);
+            self.fiber[mi] = m.params.fiber_state_with_thickness(
+                self.fiber_thickness[mi],
+                len,
+                self.fiber_velocity[mi],
+            );
         }
+        self.path_start[self.model.muscles.len()] = self.path.len();
+        // Passive limit moments depend on q and qd only: computed here once per step
+        // for both `control` and `apply` (4 exp and 2 ln_1p per coordinate).
+        self.limit_tau = self.limit_forces();
     }
 
     /// Generalized gravity forces (N m) at the current state.
@@ -860,7 +972,7 @@ impl<'m> StanceSim<'m> {
         let mass = model.mass_kg();
         // Effective inertias for the PD gains: the moving side's inertia about each joint,
         // lumped per joint from the generic segment parameters (kg m^2).
-        let hip_j = self.find_joint("hip", stance);
+        let hip_j = self.stance_joints[0];
         let mut targets = self.targets;
         // Stance hip: level pelvis, heading kept.
         let pelvis_target = self.heading;
@@ -917,7 +1029,7 @@ impl<'m> StanceSim<'m> {
             i * s2
         };
         let tau_g = self.gravity_forces();
-        let tau_lim = self.limit_forces();
+        let tau_lim = self.limit_tau;
         let mut desired = [0.0; coord::COUNT];
         for i in 0..coord::COUNT {
             let inert = inertia(i);
@@ -935,8 +1047,7 @@ impl<'m> StanceSim<'m> {
         let wb = self.cfg.balance_frequency_rad_s;
         let mut f = (self.foot_centre_world - com) * (mass * wb * wb) - vcom * (2.0 * mass * wb);
         f.y = 0.0;
-        for name in ["ankle", "subtalar"] {
-            let ji = self.find_joint(name, stance);
+        for ji in [self.stance_joints[2], self.stance_joints[3]] {
             let fr = self.frames[ji];
             let side = &self.child_side[ji];
             // Moving side is the anatomical parent side (everything above the joint).
@@ -953,24 +1064,34 @@ impl<'m> StanceSim<'m> {
         }
         self.targets = targets;
         // Static optimisation (rows, reserves and buffers are set up in `new`).
+        // A by columns, straight from the non-zero moment arms: a muscle crosses 1-3
+        // joints, so ~300 of the 13 x 92 entries can be non-zero (`gen_coords`), and
+        // neither the dense matrix nor a scan of it is needed. Entries and the passive
+        // sums are formed in the same order as over the dense matrix: the same numbers.
         let rows = &self.qp_rows;
-        let nm = model.muscles.len();
-        let a = &mut self.qp_a;
-        let b = &mut self.qp_b;
-        for (r, &k) in rows.iter().enumerate() {
-            let mut passive = 0.0;
-            for m in 0..nm {
-                a[r * nm + m] = self.gen[m][k] * self.fiber[m].active_force_per_activation_n;
-                passive += self.gen[m][k] * self.fiber[m].passive_force_n;
+        let cols = &mut self.qp_cols;
+        cols.clear();
+        let mut passive = [0.0; coord::COUNT];
+        let row_mask = !(1u16 << self.locked_coord);
+        for ((g, f), &mask) in self.gen.iter().zip(&self.fiber).zip(&self.gen_coords) {
+            let mut bits = mask & row_mask;
+            while bits != 0 {
+                let k = bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                cols.push(self.coord_row[k], g[k] * f.active_force_per_activation_n);
+                passive[k] += g[k] * f.passive_force_n;
             }
-            b[r] = desired[k] - passive - tau_lim[k];
+            cols.end_column();
+        }
+        let b = &mut self.qp_b;
+        for (br, &k) in b.iter_mut().zip(rows) {
+            *br = desired[k] - passive[k] - tau_lim[k];
         }
         let sol = self
             .qp
-            .solve(&qp::Problem {
-                a,
+            .solve_columns(&qp::SparseProblem {
+                columns: cols,
                 rows: rows.len(),
-                muscles: nm,
                 reserves: &self.reserve_rows,
                 b,
                 min_activation: crate::muscle::MIN_ACTIVATION,
@@ -982,10 +1103,8 @@ impl<'m> StanceSim<'m> {
             self.reserve_torque[c] = sol.reserves[i];
         }
         // Abduction shortfall at the stance hip (positive = muscles fall short of the abduction demand).
-        let add = leg_coord(stance, coord::HIP_ADDUCTION);
-        let r = rows.iter().position(|&x| x == add).expect("row");
-        let produced: f64 = (0..nm).map(|m| a[r * nm + m] * sol.activations[m]).sum();
-        self.shortfall_nm = produced - b[r];
+        let r = self.coord_row[leg_coord(stance, coord::HIP_ADDUCTION)];
+        self.shortfall_nm = self.qp.produced()[r] - b[r];
         Ok(())
     }
 
@@ -1010,25 +1129,34 @@ impl<'m> StanceSim<'m> {
     }
 
     fn apply(&mut self) {
-        let lim = self.limit_forces();
+        let lim = self.limit_tau;
         let bodies = &mut self.world.bodies;
-        for h in self.handles {
-            bodies[h].reset_forces(false);
-            bodies[h].reset_torques(false);
-        }
-        for m in 0..self.model.muscles.len() {
+        // Muscle forces and joint torques are summed per body here and handed to rapier
+        // once per body: the same additions in the same order as `add_force_at_point`
+        // per segment and `add_torque` per joint would make (force, then `(point - world
+        // COM) x force`, zero forces skipped), without two rigid-body-set lookups per
+        // segment (~200 per step).
+        let zero = rapier3d_f64::math::Vector::ZERO;
+        let mut force = [zero; body::COUNT];
+        let mut torque = [zero; body::COUNT];
+        let com: [rapier3d_f64::math::Vector; body::COUNT] =
+            std::array::from_fn(|i| bodies[self.handles[i]].center_of_mass());
+        for (m, w) in self.path_start.windows(2).enumerate() {
             let t = self.activation[m] * self.fiber[m].active_force_per_activation_n
                 + self.fiber[m].passive_force_n;
-            let pts = &self.points[m];
-            for k in 0..pts.len() - 1 {
-                let (b0, p0) = pts[k];
-                let (b1, p1) = pts[k + 1];
+            for w in self.path[w[0]..w[1]].windows(2) {
+                let (b0, p0) = (w[0].body, w[0].p);
+                let (b1, p1) = (w[1].body, w[1].p);
                 if b0 == b1 {
                     continue;
                 }
-                let u = (p1 - p0).normalize() * t;
-                bodies[self.handles[b0]].add_force_at_point(gv(&u), gv(&p0), false);
-                bodies[self.handles[b1]].add_force_at_point(gv(&(-u)), gv(&p1), false);
+                let u = w[0].u * t;
+                for (b, f, p) in [(b0, gv(&u), p0), (b1, gv(&(-u)), p1)] {
+                    if f != zero {
+                        force[b] += f;
+                        torque[b] += (gv(&p) - com[b]).cross(f);
+                    }
+                }
             }
         }
         let mut sliding = [0.0; coord::COUNT];
@@ -1054,8 +1182,19 @@ impl<'m> StanceSim<'m> {
                     .solve(&Vec3::new(tau[0], tau[1], tau[2]))
                     .unwrap_or_default()
             };
-            bodies[self.handles[j.child]].add_torque(gv(&t), false);
-            bodies[self.handles[j.parent]].add_torque(gv(&(-t)), false);
+            // After the muscles' torques, as `add_torque` would add them (zero skipped).
+            for (b, t) in [(j.child, gv(&t)), (j.parent, gv(&(-t)))] {
+                if t != zero {
+                    torque[b] += t;
+                }
+            }
+        }
+        for (i, h) in self.handles.into_iter().enumerate() {
+            let b = &mut bodies[h];
+            b.reset_forces(false);
+            b.reset_torques(false);
+            b.add_force(force[i], false);
+            b.add_torque(torque[i], false);
         }
     }
 
@@ -1097,10 +1236,10 @@ impl<'m> StanceSim<'m> {
         let mass = model.mass_kg();
         let bw = mass * GRAVITY;
         let dt = self.cfg.dt_s.max(1e-12);
-        let hip_j = self.find_joint("hip", stance);
+        let [hip_j, knee_j, ankle_j, _] = self.stance_joints;
         let hip_c = self.frames[hip_j].centre;
-        let knee_c = self.frames[self.find_joint("knee", stance)].centre;
-        let ankle_c = self.frames[self.find_joint("ankle", stance)].centre;
+        let knee_c = self.frames[knee_j].centre;
+        let ankle_c = self.frames[ankle_j].centre;
         let sgn = stance.sign();
         let (fppa, medial) = frontal_knee(hip_c, knee_c, ankle_c, stance);
         let q = &self.q;
@@ -1112,7 +1251,9 @@ impl<'m> StanceSim<'m> {
         let add = leg_coord(stance, coord::HIP_ADDUCTION);
         let mut abd = 0.0;
         let mut cap = 0.0;
-        for m in 0..model.muscles.len() {
+        // Only muscles whose moment arm about it can be non-zero (`gen_coords`): the
+        // others would add zeros.
+        for m in (0..model.muscles.len()).filter(|&m| self.gen_coords[m] & (1 << add) != 0) {
             let g = self.gen[m][add];
             abd -= g * self.tension(m);
             let f = &self.fiber[m];
@@ -1129,16 +1270,18 @@ impl<'m> StanceSim<'m> {
             let mb = model.bodies[b].mass_kg;
             f_s += mb * ((self.bs[b].vcom - self.prev_vcom[b]) / dt - gvec);
         }
-        for m in 0..model.muscles.len() {
+        // Only muscles that cross the stance hip have a segment from one side to the other.
+        let hip = &model.joints[hip_j];
+        let hip_mask = ((1u16 << hip.ncoords()) - 1) << hip.first_coord;
+        for m in (0..model.muscles.len()).filter(|&m| self.gen_coords[m] & hip_mask != 0) {
             let t = self.tension(m);
-            let pts = &self.points[m];
-            for k in 0..pts.len() - 1 {
-                let (b0, p0) = pts[k];
-                let (b1, p1) = pts[k + 1];
+            let pts = &self.path[self.path_start[m]..self.path_start[m + 1]];
+            for w in pts.windows(2) {
+                let (b0, b1) = (w[0].body, w[1].body);
                 if side[b0] == side[b1] {
                     continue;
                 }
-                let u = (p1 - p0).normalize() * t;
+                let u = w[0].u * t;
                 // Force on the pelvis-side end.
                 f_s -= if !side[b0] { u } else { -u };
             }
@@ -1321,6 +1464,7 @@ impl<'m> StanceSim<'m> {
         // COP averaged over 50 ms before judging balance.
         let mut cop_window: std::collections::VecDeque<(f64, f64)> = Default::default();
         let cop_len = ((0.05 / dt).round() as usize).max(1);
+        let decay = ActivationDecay::new(dt);
         self.metrics(); // prime previous velocities
         let mut taken = 0;
         for step in 0..steps {
@@ -1333,8 +1477,8 @@ impl<'m> StanceSim<'m> {
                     break;
                 }
             }
-            for m in 0..self.activation.len() {
-                self.activation[m] = activation_step(self.activation[m], self.excitation[m], dt);
+            for (a, &u) in self.activation.iter_mut().zip(&self.excitation) {
+                *a = activation_step_with(*a, u, &decay);
             }
             self.apply();
             self.world.step();
@@ -1532,8 +1676,9 @@ mod tests {
             for step in 0..300 {
                 sim.control().unwrap();
                 if step % 10 == 0 {
+                    let dense = sim.qp_cols.to_dense(sim.qp_rows.len());
                     let p = qp::Problem {
-                        a: &sim.qp_a,
+                        a: &dense,
                         rows: sim.qp_rows.len(),
                         muscles: model.muscles.len(),
                         reserves: &sim.reserve_rows,
@@ -1564,7 +1709,8 @@ mod tests {
                     assert!(f <= fr * (1.0 + 1e-12), "step {step}: {f} vs Clarabel {fr}");
                 }
                 for m in 0..sim.activation.len() {
-                    sim.activation[m] = activation_step(sim.activation[m], sim.excitation[m], dt);
+                    sim.activation[m] =
+                        crate::muscle::activation_step(sim.activation[m], sim.excitation[m], dt);
                 }
                 sim.apply();
                 sim.world.step();
