@@ -13,15 +13,16 @@
 //! 5. `apply`: forces along the paths, passive limit moments, reserve torques;
 //! 6. rapier step; 7. finite-value check; 8. metrics and recording.
 //!
-//! Cost (docs/performance.md, callgrind): ~0.61 M instructions per step. Two thirds
-//! is rapier (~0.39 M, mostly `Multibody::update_mass_matrix`: two dynamically sized
-//! `J^T M J` products per link every step), the floor of the step; ~21 % is
-//! `kinematics` (92 muscle paths, -dL/dq over the joints each segment crosses, 5 exp
-//! and 1 ln per muscle in the fibre state), ~7 % the static optimisation (one
-//! warm-started Newton step in the 14-row dual on sparse columns, `qp::Solver`), ~3 %
-//! the rest of `control`. The loop allocates only when it records a row. The static optimisation must run every step
-//! (holding activations for 4 ms lets the pelvis drift); 2 ms steps pass the
-//! convergence test (tests/convergence.rs), 4 ms steps do not.
+//! Cost (docs/performance.md, callgrind): ~0.37 M instructions per step, ~36 us on
+//! one core of the reference machine. ~45 % is rapier (~0.16 M, with the patched
+//! multibody mass matrix of `vendor/rapier3d-f64`: the mass matrix is still its largest
+//! part, ~0.08 M); ~35 % is `kinematics` (92 muscle paths, -dL/dq over the joints each
+//! segment crosses, 5 exp and 1 ln per muscle in the fibre state), ~11 % the static
+//! optimisation (one warm-started Newton step in the 14-row dual on sparse columns,
+//! `qp::Solver`), ~5 % the rest of `control`. The loop allocates only when it records
+//! a row. The static optimisation must run every step (holding activations for 4 ms
+//! lets the pelvis drift); 2 ms steps pass the convergence test (tests/convergence.rs),
+//! 4 ms steps do not (near the balance threshold they diverge).
 //!
 //! The multibody tree is rooted at the ground through the stance foot:
 //! ground -> (fixed) stance foot -> subtalar -> talus -> ankle -> tibia -> knee ->
