@@ -337,7 +337,7 @@ fn plot(dir: &std::path::Path, compare: Option<&str>, no_gif: bool) -> ExitCode 
         }
         Err(e) => {
             eprintln!("error: {e}");
-            ExitCode::from(1)
+            ExitCode::from(e.exit_code())
         }
     }
 }

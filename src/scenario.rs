@@ -671,6 +671,19 @@ fn suggest(key: &str) -> String {
     }
 }
 
+/// A `--set` key written as a TOML dotted key (`task.duration_s`, or with quoted parts:
+/// `sweep.axes."strength.hip_abductors"`) as the dotted path the scenario keys use, the
+/// same path the key has in a scenario file. A key that is not valid TOML, or has an
+/// empty part, is kept as given, to be reported as it was written.
+fn set_key_path(k: &str) -> String {
+    match toml_edit::Key::parse(k) {
+        Ok(parts) if !parts.is_empty() && parts.iter().all(|p| !p.get().is_empty()) => {
+            parts.iter().map(|p| p.get()).collect::<Vec<_>>().join(".")
+        }
+        _ => k.to_string(),
+    }
+}
+
 /// Load `path` with its includes, apply `sets` ("key.path=value"), check every key.
 pub fn load(path: &Path, sets: &[String]) -> Result<Loaded, ScenarioError> {
     let shown = path.display().to_string();
@@ -692,7 +705,7 @@ pub fn load(path: &Path, sets: &[String]) -> Result<Loaded, ScenarioError> {
         };
         match s.split_once('=') {
             Some((k, v)) if !k.trim().is_empty() => {
-                let k = k.trim().to_string();
+                let k = set_key_path(k.trim());
                 // `--set sweep.axes.strength.hip_abductors=[1, 0.5]`: the axis name is the rest.
                 set_keys.push(k.clone());
                 leaves.push(Leaf {

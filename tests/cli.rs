@@ -2,6 +2,8 @@
 
 mod common;
 use common::hipdrop;
+use common::{hipdrop_output, stderr, tree};
+use std::path::Path;
 
 fn tmp(name: &str) -> std::path::PathBuf {
     common::tmp("cli", name)
@@ -142,4 +144,48 @@ fn moment_arm_table_covers_the_hip_muscles_over_adduction() {
         .collect();
     assert_eq!(rows.len(), 9, "-20..20 deg in 5 deg steps");
     assert!(rows[0].starts_with("glut_med1_r,0,-20,"));
+}
+
+/// `hipdrop plot` on bad input exits 2, like every other command: a directory that
+/// `hipdrop run` did not write, and a `--compare` run id that is not in it. Both are
+/// refused before anything is drawn.
+#[test]
+fn plot_bad_input_exits_2_and_writes_nothing() {
+    let empty = tmp("plot_not_output");
+    std::fs::create_dir_all(&empty).unwrap();
+    let o = hipdrop_output(["plot".as_ref(), empty.as_os_str()]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("summary.csv"), "{}", stderr(&o));
+    assert!(tree(&empty).is_empty() && !empty.join("figures").exists());
+
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/plot_fixture");
+    let copy = tmp("plot_unknown_run");
+    copy_dir(&fixture, &copy);
+    let before = tree(&copy);
+    let o = hipdrop_output([
+        "plot".as_ref(),
+        copy.as_os_str(),
+        "--compare".as_ref(),
+        "r9999_nothere,r9998_nothere".as_ref(),
+        "--no-gif".as_ref(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("r9999_nothere"), "{}", stderr(&o));
+    assert_eq!(tree(&copy), before, "nothing written");
+    assert!(!copy.join("figures").exists());
+    let _ = std::fs::remove_dir_all(&empty);
+    let _ = std::fs::remove_dir_all(&copy);
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let p = e.unwrap().path();
+        let dst = to.join(p.file_name().unwrap());
+        if p.is_dir() {
+            copy_dir(&p, &dst);
+        } else {
+            std::fs::copy(&p, &dst).unwrap();
+        }
+    }
 }

@@ -913,3 +913,20 @@ fn fuzzed_sweeps_expand_or_name_a_key_path() {
         panic!("{e}");
     }
 }
+
+/// Found in a new-user trial: `--set 'sweep.axes."strength.hip_abductors"=[...]'` (the
+/// axis name quoted, as TOML writes a dotted name in one key) was refused while the
+/// unquoted form worked. Both now name the same axis, as in a scenario file.
+#[test]
+fn regression_quoted_parts_of_a_set_key_are_toml_keys() {
+    let file = scenario_file("single_leg_stance.toml");
+    for set in [
+        "sweep.axes.\"strength.hip_abductors\"=[1.0, 0.5]",
+        "sweep.axes.strength.hip_abductors=[1.0, 0.5]",
+        "'sweep'.axes.\"strength\".hip_abductors=[1.0, 0.5]",
+    ] {
+        let loaded = scenario::load(&file, &[set.to_string()]).expect(set);
+        let runs = sweep::expand(&loaded).expect(set);
+        assert_eq!(runs.len(), 2, "{set}");
+    }
+}

@@ -81,6 +81,20 @@ pub enum PlotError {
     },
 }
 
+impl PlotError {
+    /// The CLI exit code: 2 for bad input (not an output directory, an unreadable or
+    /// malformed result file, an unknown run id), 1 when writing or drawing failed.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            PlotError::MissingSummary { .. }
+            | PlotError::Csv { .. }
+            | PlotError::Format { .. }
+            | PlotError::UnknownRun { .. } => 2,
+            PlotError::Io { .. } | PlotError::Draw { .. } => 1,
+        }
+    }
+}
+
 /// What to draw. `PlotOptions::default()` draws everything.
 #[derive(Clone, Debug)]
 #[must_use]
@@ -333,16 +347,17 @@ pub fn plot_dir(dir: &Path, opts: &PlotOptions) -> Result<Vec<PathBuf>, PlotErro
     })?;
     let summary = read_summary(dir)?;
     let summary_path = dir.join("summary.csv");
-    let figdir = dir.join("figures");
-    std::fs::create_dir_all(&figdir).map_err(|source| PlotError::Io {
-        path: figdir.clone(),
-        source,
-    })?;
     let mut series: Vec<Option<TimeSeries>> = Vec::with_capacity(summary.rows.len());
     for r in &summary.rows {
         series.push(read_timeseries(dir, &r.run_id)?);
     }
     let comparisons = select_comparisons(&summary, opts.compare.as_ref(), &summary_path)?;
+    // Every input is read and checked before anything is written.
+    let figdir = dir.join("figures");
+    std::fs::create_dir_all(&figdir).map_err(|source| PlotError::Io {
+        path: figdir.clone(),
+        source,
+    })?;
     let mut written: Vec<PathBuf> = Vec::new();
     let mut figs = report::Figures::default();
     let draw_err = |path: &Path| {
