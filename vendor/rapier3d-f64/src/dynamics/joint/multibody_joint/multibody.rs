@@ -830,11 +830,9 @@ impl Multibody {
     fn update_body_jacobians_sparse(&mut self) {
         use na::Vector3;
 
-        let mut realloc = false;
         for j in self.body_jacobians.iter_mut() {
             if j.ncols() != self.ndofs {
                 *j = Jacobian::zeros(self.ndofs);
-                realloc = true;
             }
         }
         let ws = &mut self.workspace;
@@ -843,7 +841,10 @@ impl Multibody {
             (&mut ws.scratch_cols, &mut ws.scratch_col_start),
             (&mut ws.jac_cols, &mut ws.jac_col_start),
         );
-        if changed && !realloc {
+        if changed {
+            // Only each link's columns are written below: clear every entry once, since
+            // a topology change can move a link's columns without changing `ndofs` (a
+            // root made fixed and a 6-DOF link added in the same step).
             self.body_jacobians.iter_mut().for_each(|j| j.fill(0.0));
         }
         let (cols, start) = (&ws.jac_cols, &ws.jac_col_start);
