@@ -295,6 +295,7 @@ pub fn expand(l: &Loaded) -> Result<Vec<Run>, ScenarioError> {
     let mut runs: Vec<Run> = Vec::new();
     let mut problems = Vec::new();
     let mut seen = std::collections::BTreeSet::new();
+    let mut seen_effective = std::collections::BTreeSet::new();
     for combo in combos {
         let params: Vec<(String, toml::Value)> = combo
             .into_iter()
@@ -322,6 +323,15 @@ pub fn expand(l: &Loaded) -> Result<Vec<Run>, ScenarioError> {
                 }),
                 None => {}
             }
+        }
+        // The same simulation reached through different axes (one_at_a_time passes
+        // through the base once per axis): run it once, under its first parameters.
+        let effective: Vec<String> = flat
+            .iter()
+            .map(|(k, v)| format!("{k}={}", canon(v)))
+            .collect();
+        if !seen_effective.insert(effective) {
+            continue;
         }
         match from_flat(&flat) {
             Ok(mut sc) => {

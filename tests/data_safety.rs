@@ -80,7 +80,7 @@ fn thread_count_and_repeat_determinism_of_every_output_file() {
     run_ok(sc, &c, &["--threads", "1"]);
     let ta = without_wall_times(&tree(&a));
     assert!(
-        ta.len() > 8 * 4,
+        ta.len() > 7 * 4,
         "every run's files are compared: {}",
         ta.len()
     );
