@@ -326,8 +326,13 @@ pub fn expand(l: &Loaded) -> Result<Vec<Run>, ScenarioError> {
         }
         // The same simulation reached through different axes (one_at_a_time passes
         // through the base once per axis): run it once, under its first parameters.
+        // Strength factors multiply, so a factor of 1 is the same as none.
         let effective: Vec<String> = flat
             .iter()
+            .filter(|(k, v)| {
+                !(k.starts_with("strength.")
+                    && v.as_float().or(v.as_integer().map(|i| i as f64)) == Some(1.0))
+            })
             .map(|(k, v)| format!("{k}={}", canon(v)))
             .collect();
         if !seen_effective.insert(effective) {
