@@ -263,35 +263,50 @@ fn check(s: &ScenarioArgs) -> ExitCode {
             .collect();
         text.push_str(&format!("# {}  {}\n", r.id, p.join(" ")).replace("  \n", "\n"));
     }
-    print!("{text}");
-    ExitCode::SUCCESS
+    emit(&text)
 }
 
 fn list(what: ListWhat) -> ExitCode {
     let model = generic();
+    let mut text = String::new();
     match what {
-        ListWhat::Muscles => print!("{}", muscle_table(&model)),
+        ListWhat::Muscles => text = muscle_table(&model),
         ListWhat::Groups => {
             for (g, m) in &model.groups {
-                println!("{g}: {}", m.join(" "));
+                text.push_str(&format!("{g}: {}\n", m.join(" ")));
             }
-            println!("all: every muscle");
+            text.push_str("all: every muscle\n");
         }
         ListWhat::Keys => {
-            println!("key\tunit\tdefault\tallowed\tmeaning");
+            text.push_str("key\tunit\tdefault\tallowed\tmeaning\n");
             for k in scenario::keys() {
-                println!(
-                    "{}\t{}\t{}\t{}\t{}",
+                text.push_str(&format!(
+                    "{}\t{}\t{}\t{}\t{}\n",
                     k.name,
                     k.unit,
                     k.default,
                     k.allowed(),
                     k.doc
-                );
+                ));
             }
         }
     }
-    ExitCode::SUCCESS
+    emit(&text)
+}
+
+/// Write `text` to standard output. A reader that closes the pipe early (`| head`) is
+/// not an error: stop quietly with exit code 0.
+fn emit(text: &str) -> ExitCode {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: cannot write to standard output: {e}");
+            ExitCode::from(1)
+        }
+    }
 }
 
 fn export(format: Format, s: &ScenarioArgs, out: Option<PathBuf>) -> ExitCode {
@@ -350,7 +365,7 @@ fn write_out(out: Option<PathBuf>, text: &str) -> ExitCode {
                 return ExitCode::from(1);
             }
         }
-        None => print!("{text}"),
+        None => return emit(text),
     }
     ExitCode::SUCCESS
 }
