@@ -307,11 +307,19 @@ pub fn reading(s: &Summary, comparisons: &[Comparison]) -> Vec<String> {
                 .map(|i| match (s.params[i].as_str(), s.modal_value(i).trim()) {
                     ("task.compensation", "true") => "with trunk lean".to_string(),
                     ("task.compensation", _) => "without trunk lean".to_string(),
-                    (_, v) => format!("{} {v}", super::param_short(&s.params[i])),
+                    (p, v) => match (p.starts_with("strength."), v.parse::<f64>()) {
+                        (true, Ok(x)) => {
+                            format!("with {} at {}", super::param_short(p), pct(Some(x)))
+                        }
+                        _ => format!("with {} = {v}", super::param_short(p)),
+                    },
                 })
                 .collect();
             if !held_fixed.is_empty() {
-                let _ = write!(t, "Runs {}: ", held_fixed.join(", "));
+                let held = held_fixed.join(", ");
+                let mut c = held.chars();
+                let first = c.next().map(|f| f.to_uppercase().collect::<String>());
+                let _ = write!(t, "{}{}: ", first.unwrap_or_default(), c.as_str());
             }
             match (ok.first(), bad.last()) {
                 (Some(o), Some(b)) if b.0 < o.0 => {
