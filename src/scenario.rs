@@ -645,11 +645,21 @@ fn suggest(key: &str) -> String {
         .filter(|s| !s.name.contains('<'))
         .map(|s| s.name.to_string())
         .collect();
+    // A misspelt table name (`strenght.hip_abductors`): compare against strength keys too.
+    let table_near_strength = key
+        .split_once('.')
+        .is_some_and(|(t, _)| t != "strength" && strsim::levenshtein(t, "strength") <= 2);
     if key.starts_with("strength.") {
         cands = strength_names()
             .into_iter()
             .map(|n| format!("strength.{n}"))
             .collect();
+    } else if table_near_strength {
+        cands.extend(
+            strength_names()
+                .into_iter()
+                .map(|n| format!("strength.{n}")),
+        );
     }
     match nearest(key, cands.iter().map(|s| s.as_str())) {
         Some(n) => {
@@ -1053,6 +1063,14 @@ mod tests {
         let sc = from_flat(&flat).unwrap();
         assert_eq!(sc.stance_config(), StanceConfig::default());
         assert!(cross_check(&sc).is_empty());
+    }
+
+    #[test]
+    fn misspelt_strength_table_is_suggested() {
+        assert_eq!(
+            suggest("strenght.hip_abductors"),
+            "unknown key `strenght.hip_abductors`; did you mean `strength.hip_abductors`?"
+        );
     }
 
     #[test]
