@@ -348,11 +348,37 @@ fn plot(dir: &std::path::Path, compare: Option<&str>, no_gif: bool) -> ExitCode 
             for f in &files {
                 eprintln!("wrote {}", f.display());
             }
+            warn_missing_series(dir);
             ExitCode::SUCCESS
         }
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+/// Runs in `summary.csv` that simulated (ok, lost balance, diverged) but whose time
+/// series is missing: `plot` draws the rest and says which were left out.
+fn warn_missing_series(dir: &Path) {
+    use hipdrop::plot::RunStatus;
+    let Ok(summary) = hipdrop::plot::read_summary(dir) else {
+        return;
+    };
+    for r in &summary.rows {
+        let simulated = matches!(
+            r.status,
+            RunStatus::Ok | RunStatus::LostBalance | RunStatus::Diverged
+        );
+        let nested = dir.join("runs").join(&r.run_id).join("timeseries.csv");
+        let flat = dir.join(format!("{}_timeseries.csv", r.run_id));
+        if simulated && !nested.is_file() && !flat.is_file() {
+            eprintln!(
+                "warning: {} is missing: the figures of run {} were left out (`hipdrop check-output {}` lists damaged files, `hipdrop run ... --resume` re-runs them)",
+                nested.display(),
+                r.run_id,
+                dir.display()
+            );
         }
     }
 }

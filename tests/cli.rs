@@ -189,3 +189,21 @@ fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// A run in `summary.csv` whose time series is gone (a damaged output directory): `plot`
+/// draws the others and names the missing file instead of leaving the run out silently.
+#[test]
+fn plot_names_a_missing_time_series() {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/plot_fixture");
+    let copy = tmp("plot_missing_series");
+    copy_dir(&fixture, &copy);
+    std::fs::remove_file(copy.join("run_0001_timeseries.csv")).unwrap();
+    let o = hipdrop_output(["plot".as_ref(), copy.as_os_str(), "--no-gif".as_ref()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("warning:") && err.contains("run_0001") && !err.contains("run_0000 were"),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(&copy);
+}
