@@ -295,7 +295,6 @@ pub fn expand(l: &Loaded) -> Result<Vec<Run>, ScenarioError> {
     let mut runs: Vec<Run> = Vec::new();
     let mut problems = Vec::new();
     let mut seen = std::collections::BTreeSet::new();
-    let mut seen_effective = std::collections::BTreeSet::new();
     for combo in combos {
         let params: Vec<(String, toml::Value)> = combo
             .into_iter()
@@ -304,28 +303,26 @@ pub fn expand(l: &Loaded) -> Result<Vec<Run>, ScenarioError> {
                 (k, v)
             })
             .collect();
-        let key: Vec<String> = params
-            .iter()
-            .map(|(k, v)| format!("{k}={}", canon(v)))
-            .collect();
-        if !seen.insert(key) {
-            continue; // the same parameters twice (e.g. one_at_a_time through the base)
-        }
         let mut flat = l.base.clone();
         for (k, v) in &params {
             match spec_for(k).map(|s| check_value(&s, k, v)) {
                 Some(Ok(v)) => {
                     flat.insert(k.clone(), v);
                 }
-                Some(Err(m)) => problems.push(Problem {
-                    origin: origin(&format!("sweep.axes.{k}")),
-                    msg: m,
-                }),
+                Some(Err(m)) => {
+                    let p = Problem {
+                        origin: origin(&format!("sweep.axes.{k}")),
+                        msg: m,
+                    };
+                    if !problems.contains(&p) {
+                        problems.push(p);
+                    }
+                }
                 None => {}
             }
         }
-        // The same simulation reached through different axes (one_at_a_time passes
-        // through the base once per axis): run it once, under its first parameters.
+        // The same simulation twice (the same parameters, or the base reached through
+        // several axes by one_at_a_time): run it once, under its first parameters.
         // Strength factors multiply, so a factor of 1 is the same as none.
         let effective: Vec<String> = flat
             .iter()
@@ -335,7 +332,7 @@ pub fn expand(l: &Loaded) -> Result<Vec<Run>, ScenarioError> {
             })
             .map(|(k, v)| format!("{k}={}", canon(v)))
             .collect();
-        if !seen_effective.insert(effective) {
+        if !seen.insert(effective) {
             continue;
         }
         match from_flat(&flat) {
