@@ -194,6 +194,11 @@ pub struct Joint {
 }
 
 impl Joint {
+    /// The joint's coordinates as bits of a mask (bit `k` for coordinate `k`).
+    pub fn coord_mask(&self) -> u16 {
+        ((1u16 << self.ncoords()) - 1) << self.first_coord
+    }
+
     /// Number of coordinates.
     pub fn ncoords(&self) -> usize {
         match self.kind {

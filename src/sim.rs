@@ -712,7 +712,7 @@ impl<'m> StanceSim<'m> {
                         sim.crossings.push(Crossing {
                             joint: ji,
                             first_coord: j.first_coord,
-                            coord_mask: ((1u16 << j.ncoords()) - 1) << j.first_coord,
+                            coord_mask: j.coord_mask(),
                             first_on_child: side[b0],
                         });
                     }
@@ -1272,8 +1272,7 @@ impl<'m> StanceSim<'m> {
             f_s += mb * ((self.bs[b].vcom - self.prev_vcom[b]) / dt - gvec);
         }
         // Only muscles that cross the stance hip have a segment from one side to the other.
-        let hip = &model.joints[hip_j];
-        let hip_mask = ((1u16 << hip.ncoords()) - 1) << hip.first_coord;
+        let hip_mask = model.joints[hip_j].coord_mask();
         for m in (0..model.muscles.len()).filter(|&m| self.gen_coords[m] & hip_mask != 0) {
             let t = self.tension(m);
             let pts = &self.path[self.path_start[m]..self.path_start[m + 1]];
