@@ -5,7 +5,10 @@
 //! series trimmed to the hip muscles and every other row): abductors at 30 %, the same
 //! with glute max at 200 % ("squats"), and abductors at 60 % ("abductor training").
 
-use hipdrop::plot::{gif_frame_plan, plot_dir, read_summary, select_comparisons, PlotOptions};
+use hipdrop::plot::{
+    describe_run, gif_frame_plan, heat_cell, hold_last_frame, knee_verdict, plot_dir, read_summary,
+    reading, select_comparisons, style, PlotOptions, RunStatus,
+};
 use std::path::{Path, PathBuf};
 
 fn fixture() -> PathBuf {
@@ -31,18 +34,19 @@ fn png_size(p: &Path) -> (u32, u32) {
     (img.width(), img.height())
 }
 
-fn gif_frames(p: &Path) -> (usize, (u16, u16)) {
+/// Frame count, size and each frame's delay (centiseconds).
+fn gif_frames(p: &Path) -> (usize, (u16, u16), Vec<u16>) {
     let mut opts = gif::DecodeOptions::new();
     opts.set_color_output(gif::ColorOutput::Indexed);
     let mut d = opts
         .read_info(std::fs::File::open(p).unwrap())
         .unwrap_or_else(|e| panic!("{} does not decode: {e}", p.display()));
     let size = (d.width(), d.height());
-    let mut n = 0;
-    while d.read_next_frame().unwrap().is_some() {
-        n += 1;
+    let mut delays = Vec::new();
+    while let Some(f) = d.read_next_frame().unwrap() {
+        delays.push(f.delay);
     }
-    (n, size)
+    (delays.len(), size, delays)
 }
 
 #[test]
@@ -88,9 +92,13 @@ fn plot_fixture_writes_every_figure_with_expected_sizes() {
         .count()
         - 1;
     let (_, frames) = gif_frame_plan(ts_rows, PlotOptions::default().gif_max_frames);
-    let (n, size) = gif_frames(&dir.join("figures/run_0000_stance.gif"));
+    let (n, size, delays) = gif_frames(&dir.join("figures/run_0000_stance.gif"));
     assert_eq!(n, frames);
     assert_eq!(size, (600, 760));
+    // The last frame (here: the fall) stays on screen for 1.5 s before the loop;
+    // every other frame keeps the animation's pace.
+    assert_eq!(*delays.last().unwrap(), 150, "{delays:?}");
+    assert!(delays[..n - 1].iter().all(|&d| d == delays[0] && d < 150));
     // The report embeds the images and reads the numbers out in words.
     let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
     assert!(html.contains("data:image/png;base64,"));
@@ -164,14 +172,49 @@ fn missing_summary_names_the_file() {
 #[test]
 fn gif_frame_plan_covers_first_and_last_row() {
     assert_eq!(gif_frame_plan(0, 120), (1, 0));
-    // 31 rows, all shown, plus the hold frames.
+    // 31 rows, all shown; the last is held by its delay, not by copies.
     let (s, n) = gif_frame_plan(31, 120);
     assert_eq!(s, 1);
-    assert_eq!(n, 31 + hipdrop::plot::GIF_HOLD_FRAMES);
+    assert_eq!(n, 31);
     // 201 rows into at most 120 frames: every other row (0, 2, ..., 200).
     let (s, n) = gif_frame_plan(201, 120);
     assert_eq!(s, 2);
-    assert_eq!(n, 101 + hipdrop::plot::GIF_HOLD_FRAMES);
+    assert_eq!(n, 101);
+    assert_eq!(hipdrop::plot::GIF_HOLD_MS, 1500);
+}
+
+/// A two-frame GIF as the `gif` crate writes it, with both delays 3 cs.
+fn tiny_gif() -> Vec<u8> {
+    let mut out = Vec::new();
+    {
+        let mut e = gif::Encoder::new(&mut out, 2, 2, &[0, 0, 0, 255, 255, 255]).unwrap();
+        for k in 0..2u8 {
+            let mut f = gif::Frame::from_indexed_pixels(2, 2, &[k, 1 - k, k, 1 - k], None);
+            f.delay = 3;
+            e.write_frame(&f).unwrap();
+        }
+    }
+    out
+}
+
+#[test]
+fn hold_last_frame_sets_only_the_last_delay() {
+    let mut g = tiny_gif();
+    let before = g.clone();
+    hold_last_frame(&mut g, 150).unwrap();
+    let p = std::env::temp_dir().join(format!("hipdrop_hold_{}.gif", std::process::id()));
+    std::fs::write(&p, &g).unwrap();
+    let (n, _, delays) = gif_frames(&p);
+    assert_eq!(n, 2);
+    assert_eq!(delays, vec![3, 150]);
+    // Only the two delay bytes changed.
+    let changed = g.iter().zip(&before).filter(|(a, b)| a != b).count();
+    assert!(changed <= 2 && g.len() == before.len());
+    let _ = std::fs::remove_file(&p);
+    // Not a GIF, or cut short: an error, not a panic or a silent no-op.
+    assert!(hold_last_frame(&mut b"PNG....".to_vec(), 150).is_err());
+    let mut cut = before[..before.len() - 12].to_vec();
+    assert!(hold_last_frame(&mut cut, 150).is_err());
 }
 
 #[test]
@@ -240,5 +283,244 @@ fn two_parameter_grid_gets_a_heat_map() {
         png_size(&dir.join("figures/sweep_heatmap.png")),
         (1300, 1000)
     );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A summary.csv in the layout `hipdrop run` writes (parameters, metrics including the
+/// newer peak/effort columns, status columns), read back as a Summary.
+fn summary_of(name: &str, header: &str, rows: &[String]) -> hipdrop::plot::Summary {
+    let dir = std::env::temp_dir().join(format!("hipdrop_plot_sum_{name}_{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("summary.csv"),
+        format!("{header}\n{}\n", rows.join("\n")),
+    )
+    .unwrap();
+    let s = read_summary(&dir).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    s
+}
+
+const NEW_HEADER: &str = "run_id,strength.hip_abductors,task.compensation,pelvic_drop_deg,pelvic_drop_cm,knee_fppa_deg,trunk_lean_deg,hip_abductor_moment_nm_per_kg,hip_abductor_capacity_nm_per_kg,hip_abductor_usable_capacity_nm_per_kg,hip_abductor_effort,hip_abductors_saturated,pelvic_drop_peak_cm,knee_fppa_peak_deg,time_to_trendelenburg_s,status,status_time_s,status_detail";
+
+/// One row: abductors `a`, lean `lean`, steady drop `drop` (cm), status, status time,
+/// time to 2 cm ("" = never).
+fn row(id: usize, a: f64, lean: bool, drop: f64, status: &str, t: &str, t2: &str) -> String {
+    format!(
+        "r{id:04},{a},{lean},{},{drop},1.1,{},0.8,1.4,0.85,0.94,2,{},1.3,{t2},{status},{t},",
+        drop * 2.0,
+        if lean { 9.0 } else { -0.0 },
+        drop.max(0.0) + 0.1
+    )
+}
+
+#[test]
+fn statuses_still_falling_is_not_held() {
+    assert_eq!(RunStatus::parse("still_falling"), RunStatus::StillFalling);
+    assert_eq!(RunStatus::parse("failed"), RunStatus::Failed);
+    assert!(RunStatus::Ok.held());
+    for st in [
+        RunStatus::StillFalling,
+        RunStatus::LostBalance,
+        RunStatus::Diverged,
+        RunStatus::Failed,
+    ] {
+        assert!(!st.held());
+        assert_ne!(st.describe(), RunStatus::Ok.describe());
+    }
+    let s = summary_of(
+        "still",
+        NEW_HEADER,
+        &[
+            row(0, 1.0, false, 0.3, "ok", "", ""),
+            row(1, 0.5, false, 1.5, "still_falling", "2", "1.42"),
+        ],
+    );
+    let d = describe_run(&s, 1);
+    assert!(!d.contains("held the stance"), "{d}");
+    assert!(d.contains("still dropping") && d.contains("1.42 s"), "{d}");
+    assert!(describe_run(&s, 0).contains("held the stance"));
+    // The effort sentence uses the usable capacity and the saturated compartments.
+    let d0 = describe_run(&s, 0);
+    assert!(d0.contains("94 %") && d0.contains("0.85 N·m/kg"), "{d0}");
+    assert!(
+        d0.contains("2 of the 6 glute med and min compartments"),
+        "{d0}"
+    );
+    assert!(!d0.contains("of what they can produce"), "{d0}");
+}
+
+#[test]
+fn compensation_sweep_compares_lean_off_vs_on() {
+    // scenarios/compensation.toml: lean off/on x abductors 100/60/30 %. Without lean
+    // the 30 % run falls; with lean it holds: that pair is the comparison.
+    let rows = [
+        row(0, 1.0, false, 0.2, "ok", "", ""),
+        row(1, 0.6, false, 0.4, "ok", "", ""),
+        row(2, 0.3, false, 1.0, "lost_balance", "0.6", "0.41"),
+        row(3, 1.0, true, 0.1, "ok", "", ""),
+        row(4, 0.6, true, 0.2, "ok", "", ""),
+        row(5, 0.3, true, 0.5, "ok", "", ""),
+    ];
+    let s = summary_of("lean", NEW_HEADER, &rows);
+    let c = select_comparisons(&s, None, Path::new("summary.csv")).unwrap();
+    assert_eq!(c[0].stem, "compare_lean_off_vs_on");
+    assert_eq!((c[0].left, c[0].right), (2, 5));
+    assert!(c[0].right_label.contains("9°"), "{}", c[0].right_label);
+    // If leaning changes no outcome, the weakest abductors are compared.
+    let rows2: Vec<String> = rows
+        .iter()
+        .map(|r| r.replace("lost_balance", "ok"))
+        .collect();
+    let s2 = summary_of("lean2", NEW_HEADER, &rows2);
+    let c2 = select_comparisons(&s2, None, Path::new("summary.csv")).unwrap();
+    assert_eq!((c2[0].left, c2[0].right), (2, 5));
+    // The reading says what leaning did, and never prints "-0".
+    let text = reading(&s, &c).join(" ");
+    assert!(text.contains("leaning helped"), "{text}");
+    assert!(!text.contains("-0.0") && !text.contains("-0°"), "{text}");
+}
+
+#[test]
+fn large_sweep_reading_gives_ranges_not_lists() {
+    // 1000 runs from 10 % to 100 %: below 45 % the model falls (sooner the weaker),
+    // 45-50 % still dropping at the end, from 50 % up level.
+    let rows: Vec<String> = (0..1000)
+        .map(|i| {
+            let a = 0.1 + 0.9 * i as f64 / 999.0;
+            if a < 0.45 {
+                let t = 0.3 + a;
+                row(
+                    i,
+                    a,
+                    false,
+                    1.0,
+                    "lost_balance",
+                    &format!("{t:.3}"),
+                    &format!("{:.3}", t - 0.2),
+                )
+            } else if a < 0.5 {
+                row(i, a, false, 1.5, "still_falling", "1", "0.8")
+            } else {
+                row(i, a, false, 0.2 + (1.0 - a), "ok", "", "")
+            }
+        })
+        .collect();
+    let s = summary_of("big", NEW_HEADER, &rows);
+    let text = reading(&s, &[]).join("\n");
+    assert!(
+        !text.contains("10 %, 10 %") && !text.contains("10.0 %, 10.1 %"),
+        "a list: {text}"
+    );
+    assert!(text.contains("10.0–44.9 %"), "{text}");
+    assert!(text.contains("the sooner the weaker"), "{text}");
+    assert!(text.contains("still dropping"), "{text}");
+    // "down to 50 %; at 50 % and weaker": the two bounds must read differently.
+    assert!(
+        text.contains("at 50.0 % of normal strength or more; with 49.9 % or less"),
+        "{text}"
+    );
+    assert!(text.len() < 4000, "{} characters", text.len());
+    // Every figure of the large sweep draws (no time series here: sweep figures only).
+    let dir = std::env::temp_dir().join(format!("hipdrop_plot_big_{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("summary.csv"),
+        format!("{NEW_HEADER}\n{}\n", rows.join("\n")),
+    )
+    .unwrap();
+    let files = plot_dir(
+        &dir,
+        &PlotOptions {
+            gif: false,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert!(files.iter().any(|f| f.ends_with("sweep_pelvic_drop.png")));
+    let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    assert!(html.contains("60 of the 1000 runs are shown"));
+    assert!(
+        !html.contains("held the stance at 1"),
+        "still_falling is not held"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn knee_wording_follows_the_measured_fppa_and_the_stated_threshold() {
+    assert_eq!(knee_verdict(-1.3), "the knee did not move inward");
+    let v = knee_verdict(1.3);
+    assert!(
+        v.contains("slightly inward") && v.contains("did not visibly cave in"),
+        "{v}"
+    );
+    assert!(v.contains(&format!("{}°", style::FPPA_VISIBLE_DEG)), "{v}");
+    let v = knee_verdict(9.0);
+    assert!(
+        v.contains("caved in visibly") && v.contains("healthy"),
+        "{v}"
+    );
+    let v = knee_verdict(15.0);
+    assert!(v.contains("patellofemoral pain"), "{v}");
+    // The report's knee sentence uses the peak FPPA column (1.3 here).
+    let s = summary_of("knee", NEW_HEADER, &[row(0, 1.0, false, 0.2, "ok", "", "")]);
+    let text = reading(&s, &[]).join(" ");
+    assert!(
+        text.contains("1.3°") && text.contains("slightly inward"),
+        "{text}"
+    );
+}
+
+#[test]
+fn heat_map_colours_by_time_to_2cm_never_by_drop_at_the_fall() {
+    let s = summary_of(
+        "heat",
+        NEW_HEADER,
+        &[
+            row(0, 1.0, false, 0.3, "ok", "", ""),
+            row(1, 0.3, false, 0.5, "lost_balance", "0.39", "0.21"),
+            row(2, 0.2, false, 3.0, "lost_balance", "0.30", "0.10"),
+            row(3, 0.5, false, 1.0, "still_falling", "1", ""),
+        ],
+    );
+    let held = heat_cell(&s, 0, 1.0);
+    assert_eq!(held.color, style::HELD_LEVEL);
+    assert!(held.lines[0].starts_with("level"));
+    // The run that fell with the smaller drop fell later: it must be paler (later),
+    // not coloured as if its 0.5 cm drop were a mild steady drop.
+    let (a, b) = (heat_cell(&s, 1, 1.0), heat_cell(&s, 2, 1.0));
+    assert_eq!(a.color, style::time_heat(0.21));
+    assert_eq!(b.color, style::time_heat(0.10));
+    let lum = |c: plotters::style::RGBColor| c.0 as u32 + c.1 as u32 + c.2 as u32;
+    assert!(lum(a.color) > lum(b.color));
+    assert_eq!(a.lines, vec!["2 cm at 0.21 s", "fell at 0.39 s"]);
+    let still = heat_cell(&s, 3, 1.0);
+    assert_eq!(still.color, style::NOT_SETTLED);
+    assert_eq!(still.lines, vec!["still dropping"]);
+}
+
+#[test]
+fn old_outputs_get_peaks_and_times_from_the_time_series() {
+    // The fixture predates the peak columns: the report still gives a time to 2 cm.
+    let dir = copy_fixture("old");
+    plot_dir(
+        &dir,
+        &PlotOptions {
+            gif: false,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    assert!(html.contains("time to 2 cm drop (s)"), "no time column");
+    assert!(
+        html.contains("passed 2 cm after 0.19 s"),
+        "time not derived"
+    );
+    assert!(html.contains("predates the usable-capacity measure"));
+    assert!(!html.contains("-0.0"));
     let _ = std::fs::remove_dir_all(&dir);
 }

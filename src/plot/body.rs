@@ -15,21 +15,22 @@ use std::path::Path;
 
 type Chart<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
 
-/// Frames added at the end of a GIF so the final pose stays on screen.
-pub const GIF_HOLD_FRAMES: usize = 12;
+/// How long a GIF holds its last frame (the end of the stance, or the fall) before it
+/// loops, in milliseconds.
+pub const GIF_HOLD_MS: u32 = 1500;
 /// Animation plays at half speed so the drop can be followed.
 const SLOW_MOTION: f64 = 2.0;
 
 /// Which rows a GIF shows and how many frames it has: `(stride, frames)` for a time
-/// series of `rows` rows and at most `max_frames` animated frames. Frames are rows
-/// 0, stride, 2 stride, ..., the last row, then [`GIF_HOLD_FRAMES`] copies of the last.
+/// series of `rows` rows and at most `max_frames` frames. Frames are rows 0, stride,
+/// 2 stride, ..., the last row; the last frame is shown for [`GIF_HOLD_MS`].
 pub fn gif_frame_plan(rows: usize, max_frames: usize) -> (usize, usize) {
     if rows == 0 {
         return (1, 0);
     }
     let stride = rows.div_ceil(max_frames.max(2) - 1).max(1);
     let animated = (rows - 1).div_ceil(stride) + 1;
-    (stride, animated + GIF_HOLD_FRAMES)
+    (stride, animated)
 }
 
 fn frame_rows(rows: usize, max_frames: usize) -> Vec<usize> {
@@ -38,10 +39,69 @@ fn frame_rows(rows: usize, max_frames: usize) -> Vec<usize> {
     if v.last() != Some(&(rows - 1)) {
         v.push(rows - 1);
     }
-    for _ in 0..GIF_HOLD_FRAMES {
-        v.push(rows - 1);
-    }
     v
+}
+
+/// Set the display time of the last frame of a GIF file's bytes to `centis`
+/// hundredths of a second (its Graphic Control Extension's delay), leaving every other
+/// byte as it is. The encoder writes one delay for all frames; this makes the final
+/// pose stay on screen. Errors if the bytes are not a GIF or the last frame has no
+/// Graphic Control Extension.
+pub fn hold_last_frame(bytes: &mut [u8], centis: u16) -> Result<(), String> {
+    let bad = |what: &str| Err(format!("not a GIF file the plot can edit: {what}"));
+    if bytes.len() < 13 || !bytes.starts_with(b"GIF8") {
+        return bad("no GIF header");
+    }
+    let table = |packed: u8| {
+        if packed & 0x80 != 0 {
+            3 * (1usize << ((packed & 7) + 1))
+        } else {
+            0
+        }
+    };
+    let mut i = 13 + table(bytes[10]);
+    // Skip data sub-blocks starting at `i`; returns the index after the terminator.
+    let skip_blocks = |mut i: usize| -> Option<usize> {
+        loop {
+            let n = *bytes.get(i)? as usize;
+            i += 1 + n;
+            if n == 0 {
+                return Some(i);
+            }
+        }
+    };
+    let mut pending_gce: Option<usize> = None;
+    let mut last_frame_gce: Option<usize> = None;
+    loop {
+        match bytes.get(i) {
+            Some(0x21) => {
+                let label = *bytes.get(i + 1).ok_or("truncated extension")?;
+                if label == 0xF9 && bytes.get(i + 2) == Some(&4) {
+                    pending_gce = Some(i + 4);
+                }
+                i = match skip_blocks(i + 2) {
+                    Some(j) => j,
+                    None => return bad("truncated extension"),
+                };
+            }
+            Some(0x2C) => {
+                let packed = *bytes.get(i + 9).ok_or("truncated image descriptor")?;
+                last_frame_gce = pending_gce.take();
+                // Descriptor (10 bytes), local colour table, LZW code size, data.
+                i = match skip_blocks(i + 10 + table(packed) + 1) {
+                    Some(j) => j,
+                    None => return bad("truncated image data"),
+                };
+            }
+            Some(0x3B) => break,
+            _ => return bad("unexpected block"),
+        }
+    }
+    let Some(d) = last_frame_gce else {
+        return bad("the last frame has no delay to set");
+    };
+    bytes[d..d + 2].copy_from_slice(&centis.to_le_bytes());
+    Ok(())
 }
 
 /// Projection onto the image plane: (z, y).
@@ -326,7 +386,7 @@ where
                 bold(fs(30.0), &c).pos(Pos::new(hpos, VPos::Bottom)),
             ))?;
             chart.plotting_area().draw(&Text::new(
-                format!("tilt {drop_deg:.1}°"),
+                format!("tilt {}°", super::text::num(drop_deg, 1)),
                 (bx + dir * 0.035, a_st.1 - 0.012),
                 text(fs(24.0), &c).pos(Pos::new(hpos, VPos::Top)),
             ))?;
@@ -353,7 +413,7 @@ where
             let lat = if stance == Side::Right { 1.0 } else { -1.0 };
             let hpos = if lat > 0.0 { HPos::Left } else { HPos::Right };
             chart.plotting_area().draw(&Text::new(
-                format!("knee FPPA {fppa:.1}°"),
+                format!("knee FPPA {}°", super::text::num(fppa, 1)),
                 (kn.0 + lat * 0.07, kn.1 + 0.01),
                 bold(fs(24.0), &style::STANCE).pos(Pos::new(hpos, VPos::Bottom)),
             ))?;
@@ -366,6 +426,33 @@ where
                 how,
                 (kn.0 + lat * 0.07, kn.1 - 0.005),
                 text(fs(19.0), &style::STANCE).pos(Pos::new(hpos, VPos::Top)),
+            ))?;
+        }
+    }
+    // Trunk lean: a plumb line up from mid-pelvis and the angle, on the stance side.
+    if let (Some(a), Some(b), Some(neck)) = (lm("asis_r"), lm("asis_l"), lm("neck")) {
+        let lean = ts.at("trunk_lean_deg", row);
+        if ann.labels && lean.is_finite() {
+            let mid = ((a.0 + b.0) / 2.0, (a.1 + b.1) / 2.0);
+            dashed(&mut chart, &[mid, (mid.0, neck.1 + 0.04)], &style::GHOST, 2)?;
+            let lat: f64 = if stance == Side::Right { 1.0 } else { -1.0 };
+            let hpos = if lat > 0.0 { HPos::Left } else { HPos::Right };
+            // Beside whichever of neck and mid-pelvis is further toward the stance side.
+            let x = if lat > 0.0 {
+                neck.0.max(mid.0)
+            } else {
+                neck.0.min(mid.0)
+            };
+            let (msg, sub) = trunk_lean_words(lean);
+            chart.plotting_area().draw(&Text::new(
+                msg,
+                (x + lat * 0.09, neck.1 - 0.02),
+                bold(fs(24.0), &style::TRUNK).pos(Pos::new(hpos, VPos::Bottom)),
+            ))?;
+            chart.plotting_area().draw(&Text::new(
+                sub,
+                (x + lat * 0.09, neck.1 - 0.03),
+                text(fs(19.0), &style::TRUNK).pos(Pos::new(hpos, VPos::Top)),
             ))?;
         }
     }
@@ -431,6 +518,22 @@ where
         key(area, ghost_row.is_some(), ann.scale)?;
     }
     Ok(())
+}
+
+/// The trunk-lean label of the frontal figure: (headline, explanation); + = over the
+/// stance leg, as `trunk_lean_deg` is signed. Never "-0°".
+pub fn trunk_lean_words(lean_deg: f64) -> (String, String) {
+    let a = super::text::num(lean_deg.abs(), 0);
+    if lean_deg.abs() < 0.5 {
+        ("trunk upright (0°)".into(), "no lean to either side".into())
+    } else if lean_deg > 0.0 {
+        (
+            format!("trunk lean {a}°"),
+            "over the stance leg (compensating)".into(),
+        )
+    } else {
+        (format!("trunk lean {a}°"), "toward the swing side".into())
+    }
 }
 
 /// The symbol key in the top-left corner of the body figure.
@@ -526,6 +629,9 @@ fn steady_line(s: &Summary, r: usize, ts: &TimeSeries, row: usize) -> String {
     let t = ts.time().get(row).copied().unwrap_or(f64::NAN);
     match s.rows[r].status {
         super::RunStatus::Ok => format!("t = {t:.2} s, steady state; grey: the start"),
+        super::RunStatus::StillFalling => {
+            format!("t = {t:.2} s, the end: still dropping, not settled; grey: the start")
+        }
         st => format!("t = {t:.2} s, {}; grey: the start", st.describe()),
     }
 }
@@ -624,17 +730,41 @@ pub fn animation(
         0.01
     };
     let delay_ms = ((stride as f64 * dt * 1000.0 * SLOW_MOTION).round() as u32).max(20);
-    let root = BitMapBackend::gif(path, (600, 760), delay_ms)?.into_drawing_area();
+    {
+        let root = BitMapBackend::gif(path, (600, 760), delay_ms)?.into_drawing_area();
+        animation_frames(&root, s, r, ts, side, &rows)?;
+    }
+    // Hold the last frame (the end, or the fall) before the animation loops.
+    let mut bytes = std::fs::read(path)?;
+    let centis = (GIF_HOLD_MS.max(delay_ms) / 10).min(u16::MAX as u32) as u16;
+    hold_last_frame(&mut bytes, centis)?;
+    std::fs::write(path, bytes)?;
+    Ok(())
+}
+
+fn animation_frames<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    s: &Summary,
+    r: usize,
+    ts: &TimeSeries,
+    side: Side,
+    rows: &[usize],
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    let t = ts.time();
     let view = View::of(&[ts]);
     let cap = run_caption(s, r);
-    for &row in &rows {
+    for &row in rows {
         root.fill(&WHITE)?;
         let drop = ts.at("pelvic_drop_cm", row);
         let bad = drop > style::TRENDELENBURG_CM;
         let mut l = vec![(
             format!(
-                "t = {:.2} s (half speed)   pelvic drop {drop:.1} cm",
-                t[row]
+                "t = {:.2} s (half speed)   pelvic drop {} cm",
+                t[row],
+                super::text::num(drop, 1)
             ),
             if bad { style::REFERENCE } else { style::TRUNK },
         )];
@@ -645,7 +775,7 @@ pub fn animation(
             l.push((s.rows[r].status.describe().to_string(), style::REFERENCE));
         }
         let area = header(
-            &root,
+            root,
             &format!("Standing on the {} leg, from behind", side.word()),
             &l,
             0.75,
@@ -702,28 +832,46 @@ pub fn side_by_side(
         let drop = ts.at("pelvic_drop_cm", row);
         let verdict = if !drop.is_finite() {
             ("pelvic drop not recorded".to_string(), style::TRUNK)
+        } else if !s.rows[r].status.held() {
+            (
+                format!(
+                    "Pelvis {} cm down at this moment: not a steady state",
+                    super::text::num(drop, 1)
+                ),
+                style::REFERENCE,
+            )
         } else if drop > style::TRENDELENBURG_CM {
             (
-                format!("Pelvis drops {drop:.1} cm: positive Trendelenburg (> 2 cm)"),
+                format!(
+                    "Pelvis drops {} cm: positive Trendelenburg (> 2 cm)",
+                    super::text::num(drop, 1)
+                ),
                 style::REFERENCE,
             )
         } else {
             (
-                format!("Pelvis drops {drop:.1} cm: within the 2 cm limit"),
+                format!(
+                    "Pelvis drops {} cm: within the 2 cm limit",
+                    super::text::num(drop, 1)
+                ),
                 style::HEALTHY,
             )
         };
         let t = ts.time().get(row).copied().unwrap_or(f64::NAN);
-        let when = if s.rows[r].status == super::RunStatus::Ok {
-            (format!("held the stance; shown at {t:.2} s"), style::TRUNK)
-        } else {
-            (
-                format!(
-                    "{} at {t:.2} s; shown at that moment",
-                    s.rows[r].status.describe()
-                ),
+        let t2 = s.rows[r]
+            .time_to_trendelenburg_s()
+            .map(|x| format!(" (past 2 cm at {x:.2} s)"))
+            .unwrap_or_default();
+        let when = match s.rows[r].status {
+            super::RunStatus::Ok => (format!("held the stance; shown at {t:.2} s"), style::TRUNK),
+            super::RunStatus::StillFalling => (
+                format!("still dropping when the run ended at {t:.2} s{t2}"),
                 style::REFERENCE,
-            )
+            ),
+            st => (
+                format!("{} at {t:.2} s{t2}; shown at that moment", st.describe()),
+                style::REFERENCE,
+            ),
         };
         let lines = vec![verdict, when];
         let inner = header(area, label, &lines, 0.9)?;
@@ -742,10 +890,15 @@ pub fn side_by_side(
     }
     if let Some(t) = super::report::takeaway(s, c) {
         let (w, h) = root.dim_in_pixel();
+        // The largest font (30 px down to 16) at which the sentence fits the width.
+        let mut fs = 30;
+        while fs > 16 && root.estimate_text_size(&t, &bold(fs, &BLACK))?.0 + 40 > w {
+            fs -= 2;
+        }
         root.draw(&Text::new(
             t,
             (w as i32 / 2, h as i32 - 34),
-            bold(30, &BLACK).pos(Pos::new(HPos::Center, VPos::Center)),
+            bold(fs, &BLACK).pos(Pos::new(HPos::Center, VPos::Center)),
         ))?;
     }
     // Divider.

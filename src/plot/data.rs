@@ -21,6 +21,9 @@ pub const KNOWN_METRICS: &[&str] = &[
     "trunk_lean_deg",
     "hip_abductor_moment_nm_per_kg",
     "hip_abductor_capacity_nm_per_kg",
+    "hip_abductor_usable_capacity_nm_per_kg",
+    "hip_abductor_effort",
+    "hip_abductors_saturated",
     "hip_contact_force_bw",
     "hip_contact_angle_deg",
     "grf_vertical_bw",
@@ -29,6 +32,34 @@ pub const KNOWN_METRICS: &[&str] = &[
     "hip_abduction_shortfall_nm",
     "lumbar_reserve_nm",
     "swing_reserve_nm",
+    "pelvic_drop_peak_deg",
+    "pelvic_drop_peak_cm",
+    "knee_fppa_peak_deg",
+    "knee_medial_shift_peak_mm",
+    "hip_adduction_peak_deg",
+    "hip_internal_rotation_peak_deg",
+    "trunk_lean_peak_deg",
+    "knee_flexion_peak_deg",
+    "glut_med_activation_peak",
+    "time_to_trendelenburg_s",
+    "joint_range_excess_deg",
+];
+
+/// Summary columns that [`fill_from_timeseries`] derives from a run's time series when
+/// an older `summary.csv` does not have them: (summary column, time-series column).
+/// `time_to_trendelenburg_s` is derived from `pelvic_drop_cm` as well.
+pub const PEAK_FROM_SERIES: &[(&str, &str)] = &[
+    ("pelvic_drop_peak_cm", "pelvic_drop_cm"),
+    ("pelvic_drop_peak_deg", "pelvic_drop_deg"),
+    ("knee_fppa_peak_deg", "knee_fppa_deg"),
+    ("knee_medial_shift_peak_mm", "knee_medial_shift_mm"),
+    ("hip_adduction_peak_deg", "hip_adduction_deg"),
+    (
+        "hip_internal_rotation_peak_deg",
+        "hip_internal_rotation_deg",
+    ),
+    ("trunk_lean_peak_deg", "trunk_lean_deg"),
+    ("knee_flexion_peak_deg", "knee_flexion_deg"),
 ];
 
 /// Columns after the metrics that describe how a run ended.
@@ -43,32 +74,48 @@ const STATUS_COLUMNS: &[&str] = &[
 /// How a run ended, as recorded in the `status` column.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RunStatus {
-    /// The stance was held to the end.
+    /// The stance was held to the end and the pelvis had settled.
     Ok,
-    /// The model fell (the controller could no longer keep it upright).
+    /// The run reached its end with the centre of pressure still on the foot, but the
+    /// pelvis was still dropping: not a steady state, and not "held".
+    StillFalling,
+    /// The model fell (the centre of pressure left the foot).
     LostBalance,
     /// The integration produced non-finite values.
     Diverged,
+    /// The run did not start or stopped with an error.
+    Failed,
     /// Any other or missing label.
     Unknown,
 }
 
 impl RunStatus {
-    fn parse(s: &str) -> Self {
+    /// The status for a `status` cell of `summary.csv`.
+    pub fn parse(s: &str) -> Self {
         match s.trim() {
             "ok" => Self::Ok,
+            "still_falling" => Self::StillFalling,
             "lost_balance" => Self::LostBalance,
             "diverged" => Self::Diverged,
+            "failed" => Self::Failed,
             _ => Self::Unknown,
         }
     }
 
-    /// Plain-language label.
+    /// Whether the run held the stance with a settled pelvis: only such a run has
+    /// steady-state values that can be compared with other runs'.
+    pub fn held(self) -> bool {
+        self == Self::Ok
+    }
+
+    /// Plain-language label; "held the stance" only for [`RunStatus::Ok`].
     pub fn describe(self) -> &'static str {
         match self {
             Self::Ok => "held the stance",
+            Self::StillFalling => "still dropping when the run ended",
             Self::LostBalance => "lost balance",
             Self::Diverged => "simulation diverged",
+            Self::Failed => "run failed",
             Self::Unknown => "status unknown",
         }
     }
@@ -96,6 +143,28 @@ impl RunRow {
     pub fn metric(&self, name: &str) -> f64 {
         self.metrics.get(name).copied().unwrap_or(f64::NAN)
     }
+
+    /// A metric by name if it is a finite number.
+    pub fn metric_opt(&self, name: &str) -> Option<f64> {
+        Some(self.metric(name)).filter(|x| x.is_finite())
+    }
+
+    /// When the model fell (`status_time_s` of a `lost_balance` run).
+    pub fn fall_time_s(&self) -> Option<f64> {
+        self.status_time_s
+            .filter(|_| self.status == RunStatus::LostBalance)
+    }
+
+    /// When the pelvic drop first passed the 2 cm Trendelenburg line; `None` if it
+    /// never did (or the column is missing and no time series gave it).
+    pub fn time_to_trendelenburg_s(&self) -> Option<f64> {
+        self.metric_opt("time_to_trendelenburg_s")
+    }
+
+    /// The steady-state value of a metric: only for a run that held the stance.
+    pub fn steady(&self, name: &str) -> Option<f64> {
+        self.metric_opt(name).filter(|_| self.status.held())
+    }
 }
 
 /// The parsed `summary.csv`.
@@ -103,6 +172,8 @@ impl RunRow {
 pub struct Summary {
     /// Parameter column names (between `run_id` and the first metric column).
     pub params: Vec<String>,
+    /// Every metric column name in `summary.csv` (or filled in from the time series).
+    pub columns: Vec<String>,
     /// One entry per run, in file order.
     pub rows: Vec<RunRow>,
 }
@@ -156,6 +227,66 @@ impl Summary {
     pub fn row_of(&self, run_id: &str) -> Option<usize> {
         self.rows.iter().position(|r| r.run_id == run_id)
     }
+
+    /// Whether `summary.csv` has the column (even if every cell is empty).
+    pub fn has_column(&self, name: &str) -> bool {
+        self.columns.iter().any(|c| c == name)
+    }
+
+    /// Whether the abductor effort against the usable capacity was recorded.
+    pub fn has_effort(&self) -> bool {
+        self.has_column("hip_abductor_effort")
+    }
+}
+
+/// First time (s) at which `drop_cm` exceeds `threshold`, None if it never does.
+pub fn first_crossing(t: &[f64], drop_cm: &[f64], threshold: f64) -> Option<f64> {
+    t.iter()
+        .zip(drop_cm)
+        .find(|(_, d)| **d > threshold)
+        .map(|(t, _)| *t)
+}
+
+/// Summary columns that an older `summary.csv` lacks, derived from the recorded time
+/// series (peaks of [`PEAK_FROM_SERIES`], and `time_to_trendelenburg_s` as the first
+/// time the pelvic drop passes 2 cm). A column that exists is never overwritten, even
+/// where its cells are empty (empty means "undefined", e.g. never passed 2 cm).
+pub fn fill_from_timeseries(s: &mut Summary, series: &[Option<TimeSeries>]) {
+    let mut derived: Vec<&str> = PEAK_FROM_SERIES
+        .iter()
+        .map(|p| p.0)
+        .filter(|c| !s.has_column(c))
+        .collect();
+    if !s.has_column("time_to_trendelenburg_s") {
+        derived.push("time_to_trendelenburg_s");
+    }
+    if derived.is_empty() {
+        return;
+    }
+    for (row, ts) in s.rows.iter_mut().zip(series) {
+        let Some(ts) = ts else { continue };
+        for &col in &derived {
+            let v = if col == "time_to_trendelenburg_s" {
+                ts.col("pelvic_drop_cm")
+                    .and_then(|d| first_crossing(&ts.time(), d, super::style::TRENDELENBURG_CM))
+                    .unwrap_or(f64::NAN)
+            } else {
+                let src = PEAK_FROM_SERIES.iter().find(|p| p.0 == col).map(|p| p.1);
+                src.and_then(|c| ts.col(c))
+                    .map(|v| {
+                        v.iter()
+                            .copied()
+                            .filter(|x| x.is_finite())
+                            .fold(f64::NAN, f64::max)
+                    })
+                    .unwrap_or(f64::NAN)
+            };
+            row.metrics.insert(col.to_string(), v);
+        }
+    }
+    for col in derived {
+        s.columns.push(col.to_string());
+    }
 }
 
 fn csv_error(path: &Path, e: csv::Error) -> PlotError {
@@ -205,6 +336,12 @@ pub fn read_summary(dir: &Path) -> Result<Summary, PlotError> {
         .unwrap_or(headers.len());
     let param_cols: Vec<usize> = (id_col + 1..first_metric).collect();
     let params = param_cols.iter().map(|&i| headers[i].clone()).collect();
+    let columns = headers
+        .iter()
+        .skip(first_metric)
+        .filter(|h| !STATUS_COLUMNS.contains(&h.as_str()))
+        .cloned()
+        .collect();
     let mut rows = Vec::new();
     for rec in rd.records() {
         let rec = rec.map_err(|e| csv_error(&path, e))?;
@@ -242,7 +379,11 @@ pub fn read_summary(dir: &Path) -> Result<Summary, PlotError> {
             message: "no runs (the file has a header but no rows)".into(),
         });
     }
-    Ok(Summary { params, rows })
+    Ok(Summary {
+        params,
+        columns,
+        rows,
+    })
 }
 
 /// One recorded time series, stored column by column.

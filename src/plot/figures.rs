@@ -1,7 +1,14 @@
 //! Charts: dose-response curves, heat map, time series of measures and muscles.
+//!
+//! Runs are compared only on values that mean the same for every run: the steady
+//! state of runs that held the stance, and the time until the pelvic drop passed 2 cm
+//! or the model fell. A run that did not hold is never drawn at its value at the
+//! moment it ended as if that were a steady value: it is marked on the x axis of the
+//! measure panels and drawn with its times in the time panel.
 
 use super::data::{RunStatus, Side, Summary, TimeSeries};
 use super::style::{self, FONT};
+use super::text::{self as words, num, LabelBox};
 use super::{param_label, param_short, run_caption};
 use plotters::coord::Shift;
 use plotters::element::DashedPathElement;
@@ -27,8 +34,10 @@ enum Reference {
     HipContact,
     /// Zero line.
     Zero,
-    /// Activation: the axis spans 0 to 1.
+    /// Activation: the axis spans 0 to 1, with the saturation line.
     Unit,
+    /// Effort in %: the axis spans 0 to 100 %, with the 100 % line.
+    Percent,
 }
 
 /// One clinical measure and how to show it.
@@ -86,6 +95,8 @@ const MEASURES: &[Measure] = &[
 
 const MOMENT: &str = "hip_abductor_moment_nm_per_kg";
 const CAPACITY: &str = "hip_abductor_capacity_nm_per_kg";
+const USABLE: &str = "hip_abductor_usable_capacity_nm_per_kg";
+const EFFORT: &str = "hip_abductor_effort";
 
 /// How the runs of a sweep are arranged into curves.
 pub struct SweepLayout {
@@ -197,7 +208,7 @@ impl SweepLayout {
         for r in 0..n {
             let key = categorical
                 .iter()
-                .map(|&i| format!("{} {}", param_short(&s.params[i]), s.rows[r].params[i]))
+                .map(|&i| super::param_words(&s.params[i], &s.rows[r].params[i]))
                 .collect::<Vec<_>>()
                 .join(", ");
             match groups.iter_mut().find(|g| g.0 == key) {
@@ -438,34 +449,153 @@ fn titled<'a, DB: DrawingBackend + 'a>(
     Ok(root.margin(top, 0, 0, 0))
 }
 
-/// Draw reference lines and bands for a measure into a chart.
-fn draw_reference<DB: DrawingBackend>(
-    chart: &mut ChartContext<
-        DB,
-        Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
-    >,
-    reference: Reference,
-    (x0, x1): (f64, f64),
-    (y0, y1): (f64, f64),
-    small: bool,
+type Chart<'a, DB> = ChartContext<
+    'a,
+    DB,
+    Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+>;
+
+/// Data positions in pixels (markers and points along lines), which labels avoid.
+type Obstacles = Vec<(f64, f64)>;
+
+/// One label with candidate places (data coordinates and anchors, preferred first):
+/// it is drawn where it covers the fewest data points, and then becomes an obstacle
+/// for the next label.
+fn place_label<DB: DrawingBackend>(
+    chart: &Chart<DB>,
+    lines: &[String],
+    style: &TextStyle,
+    candidates: &[((f64, f64), HPos, VPos)],
+    obstacles: &mut Obstacles,
 ) -> DrawResult
 where
     DB::ErrorType: 'static,
 {
-    let fs = if small { 14 } else { 19 };
-    let label = |chart: &mut ChartContext<DB, _>, y: f64, s: String, c: RGBColor| {
-        chart.plotting_area().draw(&Text::new(
-            s,
-            (x1 - (x1 - x0) * 0.02, y),
-            text(fs, &c).pos(Pos::new(HPos::Right, VPos::Bottom)),
-        ))
+    place_label_alts(chart, &[lines.to_vec()], style, candidates, obstacles)
+}
+
+/// As [`place_label`], with shorter wordings to fall back to: the first wording that
+/// fits somewhere without covering data wins; if none does, the placement covering
+/// the fewest data points.
+fn place_label_alts<DB: DrawingBackend>(
+    chart: &Chart<DB>,
+    alts: &[Vec<String>],
+    style: &TextStyle,
+    candidates: &[((f64, f64), HPos, VPos)],
+    obstacles: &mut Obstacles,
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    let area = chart.plotting_area();
+    let (ox, oy) = area.get_base_pixel();
+    let (aw, ah) = area.dim_in_pixel();
+    let inside = |b: &LabelBox| {
+        b.x >= ox as f64 - 1.0
+            && b.y >= oy as f64 - 1.0
+            && b.x + b.w <= (ox + aw as i32) as f64 + 1.0
+            && b.y + b.h <= (oy + ah as i32) as f64 + 1.0
     };
+    // (covered points + a penalty for leaving the plot, alternative, candidate, box, line height)
+    let mut best: Option<(usize, usize, usize, LabelBox, f64)> = None;
+    for (ai, lines) in alts.iter().enumerate() {
+        let mut w: u32 = 0;
+        let mut lh: u32 = 0;
+        for l in lines {
+            let (tw, th) = area.estimate_text_size(l, style)?;
+            w = w.max(tw);
+            lh = lh.max(th);
+        }
+        let lh = lh as f64 + 3.0;
+        let h = lh * lines.len() as f64;
+        for (ci, &(at, hp, vp)) in candidates.iter().enumerate() {
+            let (px, py) = chart.backend_coord(&at);
+            let x = match hp {
+                HPos::Left => px as f64,
+                HPos::Center => px as f64 - w as f64 / 2.0,
+                HPos::Right => px as f64 - w as f64,
+            };
+            let y = match vp {
+                VPos::Top => py as f64 + 2.0,
+                VPos::Center => py as f64 - h / 2.0,
+                VPos::Bottom => py as f64 - h - 2.0,
+            };
+            let b = LabelBox {
+                x,
+                y,
+                w: w as f64,
+                h,
+            };
+            let covered = words::coverage(&b, obstacles, 3.0) + if inside(&b) { 0 } else { 10_000 };
+            if best.as_ref().is_none_or(|x| covered < x.0) {
+                best = Some((covered, ai, ci, b, lh));
+            }
+        }
+        if best.as_ref().is_some_and(|x| x.0 == 0) {
+            break;
+        }
+    }
+    let Some((_, ai, ci, b, lh)) = best else {
+        return Ok(());
+    };
+    let (at, hp, _) = candidates[ci];
+    let (px, _) = chart.backend_coord(&at);
+    let flat = area.strip_coord_spec();
+    for (i, l) in alts[ai].iter().enumerate() {
+        let y = b.y + i as f64 * lh;
+        flat.draw(&Text::new(
+            l.clone(),
+            (px - ox, y as i32 - oy),
+            style.pos(Pos::new(hp, VPos::Top)),
+        ))?;
+    }
+    // The label is now an obstacle for the next one.
+    let step = 6.0;
+    let mut yy = b.y;
+    while yy <= b.y + b.h {
+        let mut xx = b.x;
+        while xx <= b.x + b.w {
+            obstacles.push((xx, yy));
+            xx += step;
+        }
+        yy += step;
+    }
+    Ok(())
+}
+
+/// Draw the shapes of a reference (lines, bands) under the data.
+fn draw_reference_shapes<DB: DrawingBackend>(
+    chart: &mut Chart<DB>,
+    reference: Reference,
+    (x0, x1): (f64, f64),
+    (y0, y1): (f64, f64),
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
     match reference {
-        Reference::None | Reference::Unit => {}
+        Reference::None => {}
         Reference::Zero => {
             chart.draw_series(LineSeries::new(
                 [(x0, 0.0), (x1, 0.0)],
                 style::GHOST.stroke_width(1),
+            ))?;
+        }
+        Reference::Unit => {
+            let t = style::SATURATED_ACTIVATION;
+            chart.draw_series(DashedLineSeries::new(
+                [(x0, t), (x1, t)],
+                10,
+                6,
+                style::REFERENCE.stroke_width(2),
+            ))?;
+        }
+        Reference::Percent => {
+            chart.draw_series(DashedLineSeries::new(
+                [(x0, 100.0), (x1, 100.0)],
+                10,
+                6,
+                style::REFERENCE.stroke_width(2),
             ))?;
         }
         Reference::Trendelenburg | Reference::TrendelenburgBand(..) => {
@@ -474,19 +604,6 @@ where
                     [(a, y0), (b, y1)],
                     style::GHOST.mix(0.25).filled(),
                 )))?;
-                chart.plotting_area().draw(
-                    &(EmptyElement::at(((a + b) / 2.0, y0))
-                        + Text::new(
-                            "somewhere in here".to_string(),
-                            (0, -20 - fs as i32),
-                            text(fs, &style::TRUNK).pos(Pos::new(HPos::Center, VPos::Bottom)),
-                        )
-                        + Text::new(
-                            "the reserve runs out".to_string(),
-                            (0, -16),
-                            text(fs, &style::TRUNK).pos(Pos::new(HPos::Center, VPos::Bottom)),
-                        )),
-                )?;
             }
             let t = style::TRENDELENBURG_CM;
             chart.draw_series(std::iter::once(Rectangle::new(
@@ -499,24 +616,11 @@ where
                 6,
                 style::REFERENCE.stroke_width(2),
             ))?;
-            label(
-                chart,
-                t,
-                if small {
-                    format!("2 cm Trendelenburg line ({})", style::TRENDELENBURG_CITE)
-                } else {
-                    format!(
-                        "2 cm: positive Trendelenburg sign ({})",
-                        style::TRENDELENBURG_CITE
-                    )
-                },
-                style::REFERENCE,
-            )?;
         }
         Reference::Fppa => {
-            for ((m, sd), c, name) in [
-                (style::FPPA_HEALTHY, style::HEALTHY, "healthy"),
-                (style::FPPA_PFP, style::PFP, "knee pain (PFP)"),
+            for ((m, sd), c) in [
+                (style::FPPA_HEALTHY, style::HEALTHY),
+                (style::FPPA_PFP, style::PFP),
             ] {
                 chart.draw_series(std::iter::once(Rectangle::new(
                     [(x0, m - sd), (x1, m + sd)],
@@ -528,10 +632,7 @@ where
                     6,
                     c.stroke_width(2),
                 ))?;
-                label(chart, m, format!("{name} {m:.1} ± {sd:.1}°"), c)?;
             }
-            let (m, sd) = style::FPPA_PFP;
-            label(chart, m + sd, format!("({})", style::FPPA_CITE), style::PFP)?;
             chart.draw_series(LineSeries::new(
                 [(x0, 0.0), (x1, 0.0)],
                 style::GHOST.stroke_width(1),
@@ -543,15 +644,117 @@ where
                 [(x0, m - sd), (x1, m + sd)],
                 style::HEALTHY.mix(0.10).filled(),
             )))?;
-            label(
-                chart,
-                m + sd,
+        }
+    }
+    Ok(())
+}
+
+/// Write a reference's labels over the data, each where it covers the least data.
+fn draw_reference_labels<DB: DrawingBackend>(
+    chart: &Chart<DB>,
+    reference: Reference,
+    (x0, x1): (f64, f64),
+    (y0, y1): (f64, f64),
+    small: bool,
+    obstacles: &mut Obstacles,
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    let fs = if small { 14 } else { 19 };
+    let pad = (x1 - x0) * 0.02;
+    // Above or below a horizontal line at y, right or left: four places.
+    let around = |y: f64| {
+        vec![
+            ((x1 - pad, y), HPos::Right, VPos::Bottom),
+            ((x0 + pad, y), HPos::Left, VPos::Bottom),
+            ((x1 - pad, y), HPos::Right, VPos::Top),
+            ((x0 + pad, y), HPos::Left, VPos::Top),
+            (((x0 + x1) / 2.0, y), HPos::Center, VPos::Bottom),
+        ]
+    };
+    let st = |c: &'static RGBColor| -> TextStyle<'static> {
+        TextStyle::from((FONT, fs).into_font()).color(c)
+    };
+    match reference {
+        Reference::None | Reference::Zero => {}
+        Reference::Unit => {
+            let l = vec![format!(
+                "{}: saturated",
+                num(style::SATURATED_ACTIVATION, 2)
+            )];
+            let t = style::SATURATED_ACTIVATION;
+            place_label(chart, &l, &st(&style::REFERENCE), &around(t), obstacles)?;
+        }
+        Reference::Percent => {
+            let l = vec!["100 %: nothing left".to_string()];
+            place_label(chart, &l, &st(&style::REFERENCE), &around(100.0), obstacles)?;
+        }
+        Reference::Trendelenburg | Reference::TrendelenburgBand(..) => {
+            let t = style::TRENDELENBURG_CM;
+            let long = if small {
+                format!("2 cm Trendelenburg line ({})", style::TRENDELENBURG_CITE)
+            } else {
                 format!(
-                    "measured in vivo {m:.2} ± {sd:.2} ({})",
+                    "2 cm: positive Trendelenburg sign ({})",
+                    style::TRENDELENBURG_CITE
+                )
+            };
+            let alts = [
+                vec![long],
+                vec![format!("2 cm ({})", style::TRENDELENBURG_CITE)],
+                vec!["2 cm".to_string()],
+            ];
+            place_label_alts(chart, &alts, &st(&style::REFERENCE), &around(t), obstacles)?;
+            if let Reference::TrendelenburgBand(a, b) = reference {
+                let m = (a + b) / 2.0;
+                let dy = (y1 - y0) * 0.03;
+                let l = vec![
+                    "somewhere in here".to_string(),
+                    "the reserve runs out".to_string(),
+                ];
+                let cands = [
+                    ((m, y0 + dy), HPos::Center, VPos::Bottom),
+                    ((m, (y0 + t) / 2.0), HPos::Center, VPos::Center),
+                    ((m, y1 - dy), HPos::Center, VPos::Top),
+                    ((m, t + dy), HPos::Center, VPos::Bottom),
+                ];
+                place_label(chart, &l, &st(&style::TRUNK), &cands, obstacles)?;
+            }
+        }
+        Reference::Fppa => {
+            for ((m, sd), c, name) in [
+                (style::FPPA_HEALTHY, &style::HEALTHY, "healthy"),
+                (style::FPPA_PFP, &style::PFP, "knee pain (PFP)"),
+            ] {
+                let l = vec![format!("{name} {} ± {}°", num(m, 1), num(sd, 1))];
+                place_label(chart, &l, &st(c), &around(m), obstacles)?;
+            }
+            let (m, sd) = style::FPPA_PFP;
+            let l = vec![format!("({})", style::FPPA_CITE)];
+            place_label(chart, &l, &st(&style::PFP), &around(m + sd), obstacles)?;
+        }
+        Reference::HipContact => {
+            let (m, sd) = style::HIP_CONTACT_INVIVO;
+            let alts = [
+                vec![format!(
+                    "measured in vivo {} ± {} ({})",
+                    num(m, 2),
+                    num(sd, 2),
                     style::HIP_CONTACT_CITE
-                ),
-                style::HEALTHY,
-            )?;
+                )],
+                vec![
+                    format!("in vivo {} ± {}", num(m, 2), num(sd, 2)),
+                    format!("({})", style::HIP_CONTACT_CITE),
+                ],
+            ];
+            let mut c = around(m + sd);
+            c.extend(
+                around(m - sd)
+                    .into_iter()
+                    .filter(|p| matches!(p.2, VPos::Top)),
+            );
+            place_label_alts(chart, &alts, &st(&style::HEALTHY), &c, obstacles)?;
         }
     }
     Ok(())
@@ -570,65 +773,218 @@ fn reference_span(r: Reference) -> Vec<f64> {
         ],
         Reference::HipContact => vec![0.0, style::HIP_CONTACT_INVIVO.0 + 0.6],
         Reference::Zero => vec![0.0],
-        Reference::Unit => vec![0.0, 1.0],
+        Reference::Unit => vec![0.0, 1.05],
+        Reference::Percent => vec![0.0, 110.0],
         Reference::None => vec![],
     }
 }
 
-/// A data line with per-point status markers.
+/// How a point is marked.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Marker {
+    None,
+    /// Filled dot: a run that held the stance (steady value).
+    Dot,
+    /// X: the model fell.
+    Cross,
+    /// Open circle: the time the drop passed 2 cm.
+    Ring,
+    /// Downward triangle: still dropping at the end of the run.
+    Down,
+    /// Grey triangle: the simulation diverged or failed.
+    Broken,
+    /// A short upright tick (the key's symbol for marks on the x axis).
+    Tick,
+}
+
+/// The end-of-run marker for a status; none for a run that held.
+fn status_marker(st: RunStatus) -> Marker {
+    match st {
+        RunStatus::Ok => Marker::None,
+        RunStatus::StillFalling => Marker::Down,
+        RunStatus::LostBalance => Marker::Cross,
+        RunStatus::Diverged | RunStatus::Failed | RunStatus::Unknown => Marker::Broken,
+    }
+}
+
+fn draw_marker<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    at: (i32, i32),
+    m: Marker,
+    color: RGBColor,
+    size: i32,
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    let (x, y) = at;
+    match m {
+        Marker::None => {}
+        Marker::Dot => {
+            area.draw(&Circle::new((x, y), size, color.filled()))?;
+        }
+        Marker::Cross => {
+            area.draw(&Circle::new((x, y), size + 2, WHITE.filled()))?;
+            area.draw(&Cross::new((x, y), size + 1, color.stroke_width(3)))?;
+        }
+        Marker::Ring => {
+            area.draw(&Circle::new((x, y), size, WHITE.filled()))?;
+            area.draw(&Circle::new((x, y), size, color.stroke_width(3)))?;
+        }
+        Marker::Down => {
+            let s = size + 2;
+            area.draw(&Polygon::new(
+                vec![(x - s, y - s), (x + s, y - s), (x, y + s)],
+                WHITE.filled(),
+            ))?;
+            area.draw(&PathElement::new(
+                vec![(x - s, y - s), (x + s, y - s), (x, y + s), (x - s, y - s)],
+                color.stroke_width(3),
+            ))?;
+        }
+        Marker::Broken => {
+            area.draw(&TriangleMarker::new(
+                (x, y),
+                size + 2,
+                style::DIVERGED.filled(),
+            ))?;
+        }
+        Marker::Tick => {
+            area.draw(&PathElement::new(
+                vec![(x - 6, y + size), (x + 6, y + size)],
+                color.stroke_width(1),
+            ))?;
+            area.draw(&PathElement::new(
+                vec![(x, y + size), (x, y - size)],
+                color.stroke_width(3),
+            ))?;
+        }
+    }
+    Ok(())
+}
+
+/// A data line: points (NaN breaks the line), how its points are marked, and the runs
+/// along it that have no value here, drawn as marks on the x axis ("rug").
 struct Line {
     label: String,
     color: RGBColor,
-    points: Vec<(f64, f64, RunStatus)>,
+    points: Vec<(f64, f64)>,
     dashed: bool,
-    /// Mark every point (sweeps); time series only mark how a run ended.
-    dots: bool,
-    /// Short notes written above points, e.g. "fell at 0.39 s".
+    /// Stroke width (px); 0 = the panel's default.
+    width: u32,
+    /// Marker at every point.
+    marker: Marker,
+    /// Marker at the last finite point (how a time series ended).
+    end: Marker,
+    /// Runs without a value in this panel (they did not hold): x and how they ended.
+    rug: Vec<(f64, Marker)>,
+    /// Short notes written above points (big panels only), e.g. "0.39 s"; where two
+    /// would overprint, the earlier one is kept ([`words::thin_labels`]).
     notes: Vec<(f64, f64, String)>,
 }
 
-/// One panel: a measure against x, with lines and markers.
-#[allow(clippy::too_many_arguments)]
-fn panel<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
-    title: &str,
-    unit: &str,
-    x_label: &str,
+impl Line {
+    fn new(label: impl Into<String>, color: RGBColor, points: Vec<(f64, f64)>) -> Self {
+        Self {
+            label: label.into(),
+            color,
+            points,
+            dashed: false,
+            width: 0,
+            marker: Marker::None,
+            end: Marker::None,
+            rug: Vec::new(),
+            notes: Vec::new(),
+        }
+    }
+}
+
+/// Pieces of a polyline between NaN values.
+fn pieces(points: &[(f64, f64)]) -> Vec<Vec<(f64, f64)>> {
+    let mut out: Vec<Vec<(f64, f64)>> = vec![Vec::new()];
+    for &p in points {
+        if p.0.is_finite() && p.1.is_finite() {
+            if let Some(last) = out.last_mut() {
+                last.push(p);
+            }
+        } else if out.last().is_some_and(|l| !l.is_empty()) {
+            out.push(Vec::new());
+        }
+    }
+    out.retain(|p| !p.is_empty());
+    out
+}
+
+/// Options of one panel.
+#[derive(Clone)]
+struct PanelOpts<'a> {
+    title: &'a str,
+    unit: &'a str,
+    x_label: &'a str,
     x_range: (f64, f64),
-    x_ticks: &[String],
-    lines: &[Line],
+    x_ticks: &'a [String],
     reference: Reference,
     big: bool,
+    /// A fixed y range instead of one fitted to the data.
+    y_range: Option<(f64, f64)>,
+    /// Legend column on the right (big panels only).
+    legend: bool,
+    /// x values are strength factors, labelled in % (else: if `x_label` says "% of normal").
+    x_percent: bool,
+    /// Legend column as wide as its labels need (else the common [`LEGEND_WIDTH`]).
+    legend_fit: bool,
+}
+
+/// One panel: lines and markers against x, with a reference and labels placed where
+/// they cover the least data.
+fn panel<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    o: &PanelOpts,
+    lines: &[Line],
 ) -> DrawResult
 where
     DB::ErrorType: 'static,
 {
     // A legend column on the right, so the legend never covers data.
     let mut labelled: Vec<&Line> = lines.iter().filter(|l| !l.label.is_empty()).collect();
-    labelled.sort_by_key(|l| l.dashed);
     labelled.dedup_by(|a, b| a.label == b.label);
-    let (area, legend_area) = if big && !labelled.is_empty() {
+    let (area, legend_area, title) = if o.big && o.legend && !labelled.is_empty() {
+        // The title spans the legend column too, so a long title is not cut.
         let (w, _) = area.dim_in_pixel();
-        let lw = legend_width(&labelled);
-        let (a, b) = area.split_horizontally(w.saturating_sub(lw));
-        (a, Some(b))
+        let (strip, rest) = area.split_vertically(if o.title.is_empty() { 0 } else { 44 });
+        strip.draw(&Text::new(
+            o.title.to_string(),
+            (w as i32 / 2, 10),
+            bold(24, &BLACK).pos(Pos::new(HPos::Center, VPos::Top)),
+        ))?;
+        let lw = if o.legend_fit {
+            legend_width(&labelled)
+        } else {
+            LEGEND_WIDTH.max(legend_width(&labelled))
+        };
+        let (a, b) = rest.split_horizontally(w.saturating_sub(lw));
+        (a, Some(b), "")
     } else {
-        (area.clone(), None)
+        (area.clone(), None, o.title)
     };
     let area = &area;
     if let Some(la) = &legend_area {
-        let mut y = 70;
+        let mut y = 30;
         for l in &labelled {
             let c = l.color;
+            let w = if l.width > 0 { l.width } else { 4 };
             if l.dashed {
                 la.draw(&DashedPathElement::new(
                     vec![(10, y), (44, y)],
                     6,
                     4,
-                    c.stroke_width(4),
+                    c.stroke_width(w),
                 ))?;
             } else {
-                la.draw(&PathElement::new(vec![(10, y), (44, y)], c.stroke_width(5)))?;
+                la.draw(&PathElement::new(vec![(10, y), (44, y)], c.stroke_width(w)))?;
+            }
+            if l.marker != Marker::None {
+                draw_marker(la, (27, y), l.marker, c, 7)?;
             }
             la.draw(&Text::new(
                 l.label.clone(),
@@ -642,35 +998,43 @@ where
         .iter()
         .flat_map(|l| l.points.iter().map(|p| p.1))
         .collect();
-    let y_range = pad_range(&ys, 0.1, Some(&reference_span(reference)));
-    // Never zoom into numerical noise: a flat 1e-5 deg must look flat.
-    let min_span = match unit {
-        "deg" => 2.0,
-        "cm" | "pelvic drop (cm)" => 1.0,
-        "x body weight" => 0.5,
-        "N m / kg" => 0.2,
-        _ => 0.0,
+    let y_range = match o.y_range {
+        Some(r) => r,
+        None => {
+            let y_range = pad_range(&ys, 0.1, Some(&reference_span(o.reference)));
+            // Never zoom into numerical noise: a flat 1e-5 deg must look flat.
+            let min_span = match o.unit {
+                "deg" => 2.0,
+                "cm" | "pelvic drop (cm)" => 1.0,
+                "x body weight" => 0.5,
+                "N m / kg" => 0.2,
+                "s" => 0.2,
+                _ => 0.0,
+            };
+            if y_range.1 - y_range.0 < min_span {
+                let c = (y_range.0 + y_range.1) / 2.0;
+                (c - min_span / 2.0, c + min_span / 2.0)
+            } else {
+                y_range
+            }
+        }
     };
-    let y_range = if y_range.1 - y_range.0 < min_span {
-        let c = (y_range.0 + y_range.1) / 2.0;
-        (c - min_span / 2.0, c + min_span / 2.0)
-    } else {
-        y_range
-    };
+    let big = o.big;
     let (tf, lf, df) = if big { (26, 20, 22) } else { (20, 15, 16) };
+    let x_range = o.x_range;
     let mut chart = ChartBuilder::on(area)
         .caption(title, (FONT, tf, FontStyle::Bold).into_font())
         .margin(if big { 20 } else { 10 })
         .x_label_area_size(if big { 60 } else { 46 })
         .y_label_area_size(if big { 80 } else { 62 })
         .build_cartesian_2d(x_range.0..x_range.1, y_range.0..y_range.1)?;
-    let ticks = x_ticks.to_vec();
-    let percent = x_label.contains("% of normal");
+    let ticks = o.x_ticks.to_vec();
+    let percent = o.x_percent || o.x_label.contains("% of normal");
     let fmt_x = move |v: &f64| {
         if ticks.is_empty() && percent {
-            format!("{:.0} %", v * 100.0)
+            format!("{} %", num(v * 100.0, 0))
         } else if ticks.is_empty() {
-            let s = format!("{:.2}", v);
+            let s = num(*v, 2);
             s.trim_end_matches('0').trim_end_matches('.').to_string()
         } else {
             let i = v.round();
@@ -683,17 +1047,17 @@ where
     };
     chart
         .configure_mesh()
-        .x_desc(x_label)
-        .y_desc(unit)
-        .x_labels(if x_ticks.is_empty() {
+        .x_desc(o.x_label)
+        .y_desc(o.unit)
+        .x_labels(if o.x_ticks.is_empty() {
             7
         } else {
-            x_ticks.len() * 4 + 1
+            o.x_ticks.len() * 4 + 1
         })
         .y_labels(6)
         .x_label_formatter(&fmt_x)
         .y_label_formatter(&|v| {
-            let s = format!("{:.2}", v);
+            let s = num(*v, 2);
             s.trim_end_matches('0').trim_end_matches('.').to_string()
         })
         .label_style((FONT, lf))
@@ -701,82 +1065,150 @@ where
         .light_line_style(WHITE)
         .bold_line_style(style::GHOST.mix(0.35))
         .draw()?;
-    draw_reference(&mut chart, reference, x_range, y_range, !big)?;
-    let ms = if big { 9 } else { 6 };
-    // The first line is drawn last, on top (glute med over TFL, abductors over glute max).
-    let mut noted: Vec<(i64, String)> = Vec::new();
-    for l in lines.iter().rev() {
-        // In a sweep, a run that fell has no steady state: connect only runs that held.
-        let mut pieces: Vec<Vec<(f64, f64)>> = vec![Vec::new()];
-        for p in l.points.iter().filter(|p| p.1.is_finite()) {
-            let held = matches!(p.2, RunStatus::Ok | RunStatus::Unknown);
-            if l.dots && !held {
-                pieces.push(Vec::new());
-            } else if let Some(last) = pieces.last_mut() {
-                last.push((p.0, p.1));
-            }
+    draw_reference_shapes(&mut chart, o.reference, x_range, y_range)?;
+    // Where the data is, in pixels, for placing labels.
+    let mut obstacles: Obstacles = Vec::new();
+    for l in lines {
+        for piece in pieces(&l.points) {
+            let px: Vec<(f64, f64)> = piece
+                .iter()
+                .map(|p| {
+                    let (x, y) = chart.backend_coord(p);
+                    (x as f64, y as f64)
+                })
+                .collect();
+            obstacles.extend(words::densify(&px, 6.0));
         }
-        let w = if big { 4 } else { 3 };
-        for pts in pieces.into_iter().filter(|p| p.len() >= 2) {
+    }
+    let many = lines.iter().map(|l| l.points.len()).sum::<usize>() > 80;
+    let ms = if many {
+        3
+    } else if big {
+        8
+    } else {
+        5
+    };
+    // The first line is drawn last, on top; a line drawn under another is wider, so
+    // coinciding lines stay visible as a core with a rim.
+    let rug_y = y_range.0;
+    for l in lines.iter().rev() {
+        let w = if l.width > 0 {
+            l.width
+        } else if big {
+            4
+        } else {
+            3
+        };
+        for pts in pieces(&l.points) {
+            if pts.len() < 2 {
+                continue;
+            }
             if l.dashed {
                 chart.draw_series(DashedLineSeries::new(pts, 10, 6, l.color.stroke_width(w)))?;
             } else {
                 chart.draw_series(LineSeries::new(pts, l.color.stroke_width(w)))?;
             }
         }
-        for (x, y, note) in l.notes.iter().filter(|_| big) {
-            // One note per position and text, even when curves coincide.
-            let key = (
-                (x / (x_range.1 - x_range.0).max(1e-12) * 200.0).round() as i64,
-                note.clone(),
-            );
-            if y.is_finite() && !noted.contains(&key) {
-                noted.push(key);
-                let dy = if big { -16 } else { -11 };
-                chart.plotting_area().draw(
-                    &(EmptyElement::at((*x, *y))
-                        + Text::new(
-                            note.clone(),
-                            (0, dy),
-                            text(if big { 18 } else { 13 }, &style::TRUNK)
-                                .pos(Pos::new(HPos::Center, VPos::Bottom)),
-                        )),
-                )?;
+        let pa = chart.plotting_area().strip_coord_spec();
+        let (ox, oy) = pa.get_base_pixel();
+        let rel = |p: (f64, f64)| {
+            let (x, y) = chart.backend_coord(&p);
+            (x - ox, y - oy)
+        };
+        if l.marker != Marker::None {
+            for p in l
+                .points
+                .iter()
+                .filter(|p| p.0.is_finite() && p.1.is_finite())
+            {
+                draw_marker(&pa, rel(*p), l.marker, l.color, ms)?;
             }
         }
-        for p in l.points.iter().filter(|p| p.1.is_finite()) {
-            let at = (p.0, p.1);
-            match p.2 {
-                RunStatus::Ok | RunStatus::Unknown => {
-                    if l.dots {
-                        chart
-                            .plotting_area()
-                            .draw(&Circle::new(at, ms, l.color.filled()))?;
-                    }
-                }
-                RunStatus::LostBalance => {
-                    if l.dots {
-                        chart
-                            .plotting_area()
-                            .draw(&Circle::new(at, ms + 2, WHITE.filled()))?;
-                    }
-                    // The shape says "fell", the colour says which curve.
-                    chart
-                        .plotting_area()
-                        .draw(&Cross::new(at, ms + 2, l.color.stroke_width(4)))?;
-                }
-                RunStatus::Diverged => {
-                    chart.plotting_area().draw(&TriangleMarker::new(
-                        at,
-                        ms + 2,
-                        style::DIVERGED.filled(),
-                    ))?;
-                }
+        if l.end != Marker::None {
+            if let Some(p) = l
+                .points
+                .iter()
+                .rev()
+                .find(|p| p.0.is_finite() && p.1.is_finite())
+            {
+                draw_marker(&pa, rel(*p), l.end, l.color, if big { 8 } else { 6 })?;
             }
+        }
+        // Runs without a value here: marks on the x axis, small when there are many.
+        let small_rug = l.rug.len() > 30;
+        for &(x, m) in &l.rug {
+            let (px, py) = rel((x, rug_y));
+            if small_rug {
+                pa.draw(&PathElement::new(
+                    vec![(px, py), (px, py - 10)],
+                    l.color.stroke_width(2),
+                ))?;
+            } else {
+                draw_marker(&pa, (px, py - ms - 3), m, l.color, ms)?;
+            }
+        }
+    }
+    draw_reference_labels(&chart, o.reference, x_range, y_range, !big, &mut obstacles)?;
+    if big {
+        draw_notes(&chart, lines)?;
+    }
+    Ok(())
+}
+
+/// The notes of all lines, thinned so that none overprints another or leaves the plot.
+fn draw_notes<DB: DrawingBackend>(chart: &Chart<DB>, lines: &[Line]) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    let area = chart.plotting_area();
+    let (ox, oy) = area.get_base_pixel();
+    let (aw, ah) = area.dim_in_pixel();
+    let st = text(17, &style::TRUNK);
+    let mut notes: Vec<((i32, i32), String, RGBColor)> = Vec::new();
+    let mut boxes = Vec::new();
+    for l in lines {
+        for (x, y, n) in &l.notes {
+            if !(x.is_finite() && y.is_finite()) {
+                continue;
+            }
+            let (px, py) = chart.backend_coord(&(*x, *y));
+            let (w, h) = area.estimate_text_size(n, &st)?;
+            boxes.push(LabelBox {
+                x: px as f64 - w as f64 / 2.0,
+                y: py as f64 - 12.0 - h as f64,
+                w: w as f64,
+                h: h as f64,
+            });
+            notes.push(((px, py), n.clone(), l.color));
+        }
+    }
+    // Boxes outside the plot are never kept: give them no priority.
+    let order: Vec<usize> = (0..boxes.len())
+        .filter(|&i| {
+            let b = boxes[i];
+            b.x >= ox as f64
+                && b.y >= oy as f64
+                && b.x + b.w <= (ox + aw as i32) as f64
+                && b.y + b.h <= (oy + ah as i32) as f64
+        })
+        .collect();
+    let keep = words::thin_labels(&boxes, &order, 4.0);
+    let flat = area.strip_coord_spec();
+    for (((px, py), n, c), k) in notes.into_iter().zip(keep) {
+        if k {
+            flat.draw(&Text::new(
+                n,
+                (px - ox, py - oy - 12),
+                text(17, &c).pos(Pos::new(HPos::Center, VPos::Bottom)),
+            ))?;
         }
     }
     Ok(())
 }
+
+/// Width (px) of the legend column of big panels, the same in every panel of a figure
+/// so their time axes line up (wider only for a longer label).
+const LEGEND_WIDTH: u32 = 520;
 
 fn legend_width(labelled: &[&Line]) -> u32 {
     let chars = labelled
@@ -784,18 +1216,17 @@ fn legend_width(labelled: &[&Line]) -> u32 {
         .map(|l| l.label.chars().count())
         .max()
         .unwrap_or(0);
-    (70 + chars * 11).clamp(300, 520) as u32
+    (70 + chars * 11).clamp(260, 520) as u32
 }
 
-/// Footer line explaining markers.
 /// Width (px) a curve's entry takes in [`marker_key`].
 fn key_entry_width(label: &str) -> i32 {
     60 + 11 * label.chars().count() as i32
 }
 
-/// Rows [`marker_key`] needs for `curves` in an area `width` px wide (the markers'
-/// explanation takes about 620 px on the last row).
-fn key_rows(curves: &[(String, RGBColor)], width: u32) -> u32 {
+/// Rows [`marker_key`] needs for `curves` and `n_markers` marker explanations in an
+/// area `width` px wide.
+fn key_rows(curves: &[(String, RGBColor)], n_markers: usize, width: u32) -> u32 {
     let (mut rows, mut x) = (1, 30);
     for (label, _) in curves.iter().filter(|c| !c.0.is_empty()) {
         if x + key_entry_width(label) > width as i32 {
@@ -804,28 +1235,87 @@ fn key_rows(curves: &[(String, RGBColor)], width: u32) -> u32 {
         }
         x += key_entry_width(label);
     }
-    if x + 620 > width as i32 {
-        rows += 1;
+    for _ in 0..n_markers {
+        if x + MARKER_ENTRY > width as i32 {
+            rows += 1;
+            x = 30;
+        }
+        x += MARKER_ENTRY;
     }
     rows
 }
 
-/// Height (px) of a footer holding [`marker_key`] for `curves` at `width` px.
-fn key_height(curves: &[(String, RGBColor)], width: u32) -> u32 {
-    20 + 28 * key_rows(curves, width)
+/// Width (px) of one marker explanation in the key.
+const MARKER_ENTRY: i32 = 470;
+
+/// Height (px) of a footer holding [`marker_key`].
+fn key_height(curves: &[(String, RGBColor)], n_markers: usize, width: u32) -> u32 {
+    20 + 28 * key_rows(curves, n_markers, width)
+}
+
+/// The marker explanations a sweep figure needs, given the statuses present.
+fn sweep_markers(s: &Summary, kind: KeyKind) -> Vec<(Marker, String)> {
+    let has = |st: RunStatus| s.rows.iter().any(|r| r.status == st);
+    let broken = s.rows.iter().any(|r| {
+        matches!(
+            r.status,
+            RunStatus::Diverged | RunStatus::Failed | RunStatus::Unknown
+        )
+    });
+    let mut v = Vec::new();
+    if kind == KeyKind::Steady {
+        v.push((Marker::Dot, "held the stance (steady value)".to_string()));
+        if s.rows.iter().any(|r| !r.status.held()) {
+            v.push((
+                Marker::Tick,
+                "on the x axis: did not hold (no steady value)".to_string(),
+            ));
+        }
+    }
+    if kind == KeyKind::Steady && has_times(s) {
+        v.push((Marker::Ring, "time until the drop passed 2 cm".to_string()));
+    }
+    if has(RunStatus::LostBalance) {
+        v.push((
+            Marker::Cross,
+            if kind == KeyKind::Steady {
+                "the model fell (at the time of the fall)".to_string()
+            } else {
+                "the model lost its balance".to_string()
+            },
+        ));
+    }
+    if has(RunStatus::StillFalling) {
+        v.push((
+            Marker::Down,
+            "still dropping when the run ended".to_string(),
+        ));
+    }
+    if broken {
+        v.push((Marker::Broken, "simulation diverged or failed".to_string()));
+    }
+    v
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum KeyKind {
+    /// Sweep panels: dots for steady values, marks on the axis for the rest, and the
+    /// times of the 2 cm drop and of the fall.
+    Steady,
+    /// Time series: how a run ended.
+    OverTime,
 }
 
 fn marker_key<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
-    s: &Summary,
     curves: &[(String, RGBColor)],
-    over_time: bool,
+    markers: &[(Marker, String)],
 ) -> DrawResult
 where
     DB::ErrorType: 'static,
 {
     let (w, h) = area.dim_in_pixel();
-    let rows = key_rows(curves, w) as i32;
+    let rows = key_rows(curves, markers.len(), w) as i32;
     let mut y = h as i32 - 22 - 28 * (rows - 1);
     let mut x = 30;
     for (label, c) in curves.iter().filter(|c| !c.0.is_empty()) {
@@ -844,97 +1334,160 @@ where
         ))?;
         x += key_entry_width(label);
     }
-    if x + 620 > w as i32 {
-        x = 30;
-        y += 28;
-    }
-    let fell = s.rows.iter().any(|r| r.status == RunStatus::LostBalance);
-    let div = s.rows.iter().any(|r| r.status == RunStatus::Diverged);
-    if !over_time {
-        area.draw(&Circle::new((x, y), 7, style::TRUNK.filled()))?;
+    for (m, label) in markers {
+        if x + MARKER_ENTRY > w as i32 {
+            x = 30;
+            y += 28;
+        }
+        draw_marker(area, (x, y), *m, style::TRUNK, 7)?;
         area.draw(&Text::new(
-            "held the stance".to_string(),
-            (x + 14, y),
+            label.clone(),
+            (x + 16, y),
             text(18, &BLACK).pos(Pos::new(HPos::Left, VPos::Center)),
         ))?;
-        x += 200;
+        x += MARKER_ENTRY;
     }
-    if fell {
-        area.draw(&Cross::new((x, y), 8, style::FELL.stroke_width(3)))?;
-        let what = if over_time {
-            "the moment the model lost its balance"
-        } else {
-            "lost balance (value at the moment it fell)"
-        };
-        area.draw(&Text::new(
-            what.to_string(),
-            (x + 14, y),
-            text(18, &BLACK).pos(Pos::new(HPos::Left, VPos::Center)),
-        ))?;
-        x += 400;
-    }
-    if div {
-        area.draw(&TriangleMarker::new((x, y), 9, style::DIVERGED.filled()))?;
-        area.draw(&Text::new(
-            "simulation diverged".to_string(),
-            (x + 14, y),
-            text(18, &BLACK).pos(Pos::new(HPos::Left, VPos::Center)),
-        ))?;
-    }
-    let _ = w;
     Ok(())
 }
 
-fn status_of(s: &Summary, r: usize) -> RunStatus {
-    s.rows[r].status
-}
-
-fn sweep_lines(s: &Summary, layout: &SweepLayout, key: &str) -> Vec<Line> {
-    let colors = curve_colors(s, layout);
-    // Shift coinciding curves sideways a little (1 % of the axis per curve) so that
-    // identical results stay visible; the notes stay at the true value.
+/// Shift coinciding curves sideways a little (1 % of the axis per curve) so that
+/// identical results stay visible.
+fn dodge(layout: &SweepLayout, k: usize) -> f64 {
     let n = layout.curves.len();
     let (x0, x1) = layout.x_range();
-    let dodge = |k: usize| {
-        if n <= 1 || !layout.x_ticks.is_empty() {
-            0.0
-        } else {
-            (k as f64 - (n - 1) as f64 / 2.0) * 0.01 * (x1 - x0)
-        }
-    };
+    if n <= 1 || !layout.x_ticks.is_empty() {
+        0.0
+    } else {
+        (k as f64 - (n - 1) as f64 / 2.0) * 0.01 * (x1 - x0)
+    }
+}
+
+/// One line per curve of the steady value of `key`, through the runs that held the
+/// stance; the runs that did not hold are marked on the x axis.
+fn sweep_lines(s: &Summary, layout: &SweepLayout, key: &str) -> Vec<Line> {
+    let colors = curve_colors(s, layout);
+    let many = layout.curves.iter().any(|c| c.points.len() > 60);
     layout
         .curves
         .iter()
         .zip(colors)
         .enumerate()
-        .map(|(k, (c, color))| Line {
-            label: c.label.clone(),
-            color,
-            points: c
+        .map(|(k, (c, color))| {
+            let d = dodge(layout, k);
+            // A run that did not hold breaks the curve: no steady value there.
+            let points = c
                 .points
                 .iter()
-                .map(|&(x, r)| (x + dodge(k), s.rows[r].metric(key), status_of(s, r)))
-                .collect(),
-            dashed: false,
-            dots: true,
-            notes: c
+                .map(|&(x, r)| (x + d, s.rows[r].steady(key).unwrap_or(f64::NAN)))
+                .collect();
+            let rug = c
                 .points
                 .iter()
-                .filter(|&&(_, r)| s.rows[r].status == RunStatus::LostBalance)
-                .map(|&(x, r)| {
-                    let t = s.rows[r]
-                        .status_time_s
-                        .map(|t| format!(" {t:.2} s"))
-                        .unwrap_or_default();
-                    (x, s.rows[r].metric(key), format!("fell{t}"))
-                })
-                .collect(),
+                .filter(|&&(_, r)| !s.rows[r].status.held())
+                .map(|&(x, r)| (x + d, status_marker(s.rows[r].status)))
+                .collect();
+            let mut l = Line::new(c.label.clone(), color, points);
+            l.marker = if many { Marker::None } else { Marker::Dot };
+            l.rug = rug;
+            l
         })
         .collect()
 }
 
-/// For a single abductor-strength curve where every run that fell is weaker than every
-/// run that held: the band between the strongest that fell and the weakest that held.
+/// The times of the runs that passed 2 cm or did not hold: per curve, the time until
+/// the drop passed 2 cm (dashed, rings) and the time of the fall (solid, X); a run
+/// still dropping at the end is marked at its end time.
+fn time_lines(s: &Summary, layout: &SweepLayout) -> Vec<Line> {
+    let colors = curve_colors(s, layout);
+    let many = layout.curves.iter().any(|c| c.points.len() > 60);
+    let mut out = Vec::new();
+    for (k, (c, color)) in layout.curves.iter().zip(colors).enumerate() {
+        let d = dodge(layout, k);
+        let t2: Vec<(f64, f64)> = c
+            .points
+            .iter()
+            .map(|&(x, r)| {
+                (
+                    x + d,
+                    s.rows[r].time_to_trendelenburg_s().unwrap_or(f64::NAN),
+                )
+            })
+            .collect();
+        let fall: Vec<(f64, f64)> = c
+            .points
+            .iter()
+            .map(|&(x, r)| (x + d, s.rows[r].fall_time_s().unwrap_or(f64::NAN)))
+            .collect();
+        let still: Vec<(f64, f64)> = c
+            .points
+            .iter()
+            .map(|&(x, r)| {
+                let row = &s.rows[r];
+                let t = row
+                    .status_time_s
+                    .filter(|_| row.status == RunStatus::StillFalling)
+                    .unwrap_or(f64::NAN);
+                (x + d, t)
+            })
+            .collect();
+        // "fell 0.39 s" above each fall, thinned where they would overprint; the
+        // strongest run that fell first (the edge of the reserve), then the weaker.
+        let mut notes: Vec<(f64, f64, String)> = fall
+            .iter()
+            .filter(|p| p.1.is_finite())
+            .map(|&(x, t)| (x, t, format!("fell {} s", num(t, 2))))
+            .collect();
+        notes.reverse();
+        let mut a = Line::new(c.label.clone(), color, fall);
+        a.marker = if many { Marker::None } else { Marker::Cross };
+        a.notes = notes;
+        let mut b = Line::new(String::new(), color, t2);
+        b.dashed = true;
+        b.marker = if many { Marker::None } else { Marker::Ring };
+        let mut e = Line::new(String::new(), color, still);
+        e.marker = Marker::Down;
+        e.width = 1;
+        // Only the markers of "still dropping": their times are the run's end.
+        e.points = e
+            .points
+            .iter()
+            .flat_map(|&p| [p, (f64::NAN, f64::NAN)])
+            .collect();
+        out.extend([a, b, e]);
+    }
+    out
+}
+
+/// Whether any run passed 2 cm or fell, so that a time panel has something to show.
+fn has_times(s: &Summary) -> bool {
+    s.rows.iter().any(|r| {
+        r.time_to_trendelenburg_s().is_some()
+            || r.fall_time_s().is_some()
+            || r.status == RunStatus::StillFalling
+    })
+}
+
+/// The longest time any run reached (s), for time axes.
+fn t_end(s: &Summary) -> f64 {
+    s.rows
+        .iter()
+        .flat_map(|r| {
+            [
+                r.status_time_s,
+                r.time_to_trendelenburg_s(),
+                s.param_index("task.duration_s")
+                    .and_then(|i| r.params[i].trim().parse().ok()),
+            ]
+        })
+        .flatten()
+        .filter(|t: &f64| t.is_finite())
+        .fold(0.0, f64::max)
+        .max(0.1)
+}
+
+/// For a single abductor-strength curve where every run that did not hold a level
+/// pelvis is weaker than every run that did: the band between the strongest that did
+/// not and the weakest that did.
 fn reserve_band(s: &Summary, layout: &SweepLayout) -> Reference {
     let [c] = layout.curves.as_slice() else {
         return Reference::Trendelenburg;
@@ -942,7 +1495,7 @@ fn reserve_band(s: &Summary, layout: &SweepLayout) -> Reference {
     if c.param.map(|p| s.params[p].as_str()) != Some("strength.hip_abductors") {
         return Reference::Trendelenburg;
     }
-    let held = |r: usize| s.rows[r].status == RunStatus::Ok;
+    let held = |r: usize| s.rows[r].status.held();
     let fell_max = c
         .points
         .iter()
@@ -962,27 +1515,74 @@ fn reserve_band(s: &Summary, layout: &SweepLayout) -> Reference {
     }
 }
 
-/// The headline: pelvic drop (cm) against the swept parameter, large.
+fn curve_key(s: &Summary, layout: &SweepLayout) -> Vec<(String, RGBColor)> {
+    layout
+        .curves
+        .iter()
+        .zip(curve_colors(s, layout))
+        .map(|(c, col)| (c.label.clone(), col))
+        .collect()
+}
+
+/// The headline: the steady pelvic drop (cm) of the runs that held against the swept
+/// parameter and, below it, when the others passed 2 cm and fell.
 pub fn sweep_headline(path: &Path, s: &Summary, layout: &SweepLayout) -> DrawResult {
     let root = BitMapBackend::new(path, (1400, 900)).into_drawing_area();
     let body = titled(
         &root,
         "How far does the pelvis drop on the swing side?",
-        "Each dot is one simulated person standing on one leg. Above the red line a clinician would call the Trendelenburg sign positive.",
+        "Each dot: one simulated person who held the stance (steady drop). Runs that did not hold are marked on the x axis; below: how soon they dropped past 2 cm and fell.",
     )?;
-    let (plot, foot) = body.split_vertically(body.dim_in_pixel().1 - 50);
+    let curves = curve_key(s, layout);
+    let times = has_times(s);
+    let markers = sweep_markers(s, KeyKind::Steady);
+    let (bw, bh) = body.dim_in_pixel();
+    let (plots, foot) = body.split_vertically(bh - key_height(&curves, markers.len(), bw).max(50));
+    let (top, bottom) = if times {
+        let (_, ph) = plots.dim_in_pixel();
+        let (a, b) = plots.split_vertically(ph * 3 / 5);
+        (a, Some(b))
+    } else {
+        (plots, None)
+    };
+    let xl = layout.x_label.clone();
     panel(
-        &plot,
-        "",
-        "pelvic drop (cm)",
-        &layout.x_label,
-        layout.x_range(),
-        &layout.x_ticks,
+        &top,
+        &PanelOpts {
+            title: "",
+            unit: "pelvic drop (cm)",
+            x_label: if times { "" } else { &xl },
+            x_range: layout.x_range(),
+            x_ticks: &layout.x_ticks,
+            reference: reserve_band(s, layout),
+            big: true,
+            y_range: None,
+            legend: false,
+            x_percent: xl.contains("% of normal"),
+            legend_fit: false,
+        },
         &sweep_lines(s, layout, "pelvic_drop_cm"),
-        reserve_band(s, layout),
-        true,
     )?;
-    marker_key(&foot, s, &[], false)?;
+    if let Some(b) = bottom {
+        panel(
+            &b,
+            &PanelOpts {
+                title: "",
+                unit: "time (s)",
+                x_label: &xl,
+                x_range: layout.x_range(),
+                x_ticks: &layout.x_ticks,
+                reference: Reference::None,
+                big: true,
+                y_range: Some((0.0, t_end(s) * 1.08)),
+                legend: false,
+                x_percent: false,
+                legend_fit: false,
+            },
+            &time_lines(s, layout),
+        )?;
+    }
+    marker_key(&foot, &curves, &markers)?;
     root.present()?;
     Ok(())
 }
@@ -993,49 +1593,84 @@ pub fn sweep_measures(path: &Path, s: &Summary, layout: &SweepLayout) -> DrawRes
     let body = titled(
         &root,
         "What changes down the chain as the parameter changes",
-        &format!("x axis: {}", layout.x_label),
+        &format!(
+            "x axis: {}. Steady values of the runs that held; the others are marked on the x axis and timed in the second panel.",
+            layout.x_label
+        ),
     )?;
-    let curves: Vec<(String, RGBColor)> = layout
-        .curves
-        .iter()
-        .zip(curve_colors(s, layout))
-        .map(|(c, col)| (c.label.clone(), col))
-        .collect();
+    let curves = curve_key(s, layout);
+    let markers = sweep_markers(s, KeyKind::Steady);
     let (bw, bh) = body.dim_in_pixel();
-    let (plots, foot) = body.split_vertically(bh - key_height(&curves, bw).max(46));
+    let (plots, foot) = body.split_vertically(bh - key_height(&curves, markers.len(), bw).max(46));
     let areas = plots.split_evenly((2, 4));
-    for (m, area) in MEASURES.iter().zip(areas.iter()) {
-        panel(
-            area,
-            m.title,
-            m.unit,
-            &param_short_axis(&layout.x_label),
-            layout.x_range(),
-            &layout.x_ticks,
-            &sweep_lines(s, layout, m.key),
-            m.reference,
-            false,
-        )?;
+    let xl = param_short_axis(&layout.x_label);
+    let opts = |title: &'static str, unit: &'static str, reference: Reference| PanelOpts {
+        title,
+        unit,
+        x_label: "",
+        x_range: layout.x_range(),
+        x_ticks: &layout.x_ticks,
+        reference,
+        big: false,
+        y_range: None,
+        legend: false,
+        x_percent: false,
+        legend_fit: false,
+    };
+    let mut k = 0;
+    for m in MEASURES {
+        if m.key == "pelvic_drop_deg" {
+            // Second panel: the times, comparable for every run.
+            let mut o = opts(
+                "Time to 2 cm drop (o) and to the fall (X)",
+                "s",
+                Reference::None,
+            );
+            o.y_range = Some((0.0, t_end(s) * 1.08));
+            o.x_label = &xl;
+            panel(&areas[k], &o, &time_lines(s, layout))?;
+            k += 1;
+            continue;
+        }
+        let mut o = opts(m.title, m.unit, m.reference);
+        o.x_label = &xl;
+        panel(&areas[k], &o, &sweep_lines(s, layout, m.key))?;
+        k += 1;
     }
-    // Eighth panel: abductor moment used vs available.
-    let mut lines = sweep_lines(s, layout, MOMENT);
-    let cap = sweep_lines(s, layout, CAPACITY);
-    for mut l in cap {
-        l.dashed = true;
-        lines.push(l);
-    }
-    panel(
-        &areas[7],
-        "Abductor moment: used (solid), max (dashed)",
-        "N m / kg",
-        &param_short_axis(&layout.x_label),
-        layout.x_range(),
-        &layout.x_ticks,
-        &lines,
-        Reference::None,
-        false,
-    )?;
-    marker_key(&foot, s, &curves, false)?;
+    // Last panel: abductor effort against the usable capacity.
+    let mut o = if s.has_effort() {
+        opts(
+            "Abductor effort: moment / usable capacity",
+            "%",
+            Reference::Percent,
+        )
+    } else {
+        opts(
+            "Abductor moment (solid), all-out max (dashed)",
+            "N m / kg",
+            Reference::None,
+        )
+    };
+    o.x_label = &xl;
+    let lines = if s.has_effort() {
+        let mut l = sweep_lines(s, layout, EFFORT);
+        for line in &mut l {
+            for p in &mut line.points {
+                p.1 *= 100.0;
+            }
+        }
+        l
+    } else {
+        let mut lines = sweep_lines(s, layout, MOMENT);
+        for mut l in sweep_lines(s, layout, CAPACITY) {
+            l.dashed = true;
+            l.rug.clear();
+            lines.push(l);
+        }
+        lines
+    };
+    panel(&areas[k.min(7)], &o, &lines)?;
+    marker_key(&foot, &curves, &markers)?;
     root.present()?;
     Ok(())
 }
@@ -1050,49 +1685,174 @@ fn param_short_axis(label: &str) -> String {
     }
 }
 
-/// Heat map of pelvic drop (cm) over a two-parameter grid.
+/// A vertical colour bar: `color(v)` from `lo` (bottom) to `hi` (top) with ticks.
+#[allow(clippy::too_many_arguments)]
+fn colour_bar<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    (x, top, bottom): (i32, i32, i32),
+    lo: f64,
+    hi: f64,
+    color: &dyn Fn(f64) -> RGBColor,
+    ticks: &[(f64, String)],
+    title: &str,
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    let steps = 60;
+    for k in 0..steps {
+        let v = lo + (hi - lo) * (k as f64 + 0.5) / steps as f64;
+        let y0 = bottom - (bottom - top) * k / steps;
+        let y1 = bottom - (bottom - top) * (k + 1) / steps;
+        area.draw(&Rectangle::new([(x, y1), (x + 36, y0)], color(v).filled()))?;
+    }
+    area.draw(&Rectangle::new(
+        [(x, top), (x + 36, bottom)],
+        style::TRUNK.stroke_width(1),
+    ))?;
+    for (v, label) in ticks {
+        let f = ((v - lo) / (hi - lo)).clamp(0.0, 1.0);
+        let y = bottom - ((bottom - top) as f64 * f).round() as i32;
+        area.draw(&PathElement::new(
+            vec![(x + 36, y), (x + 44, y)],
+            BLACK.stroke_width(1),
+        ))?;
+        area.draw(&Text::new(
+            label.clone(),
+            (x + 48, y),
+            text(17, &BLACK).pos(Pos::new(HPos::Left, VPos::Center)),
+        ))?;
+    }
+    area.draw(&Text::new(
+        title.to_string(),
+        (x - 4, top - 14),
+        text(17, &BLACK).pos(Pos::new(HPos::Left, VPos::Bottom)),
+    ))?;
+    Ok(())
+}
+
+/// Ticks for an axis from `lo` to `hi`: about `n` round values.
+pub fn nice_ticks(lo: f64, hi: f64, n: usize) -> Vec<f64> {
+    if !(hi > lo) || n == 0 {
+        return vec![lo];
+    }
+    let raw = (hi - lo) / n as f64;
+    let mag = 10f64.powf(raw.log10().floor());
+    let step = [1.0, 2.0, 2.5, 5.0, 10.0]
+        .iter()
+        .map(|m| m * mag)
+        .find(|s| *s >= raw)
+        .unwrap_or(10.0 * mag);
+    let first = (lo / step).ceil() * step;
+    let mut v = Vec::new();
+    let mut t = first;
+    while t <= hi + step * 1e-9 {
+        v.push((t / step).round() * step);
+        t += step;
+    }
+    v
+}
+
+/// What a heat-map cell shows: its colour and up to two lines of text.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Cell {
+    /// Fill colour.
+    pub color: RGBColor,
+    /// Text lines (first bold).
+    pub lines: Vec<String>,
+}
+
+/// The colour and text of one run in the heat map: coloured by the time until the
+/// pelvic drop passed 2 cm (the sooner, the darker), "held level" a colour of its own,
+/// and a run still dropping but not yet at 2 cm another; never by the drop at the
+/// moment a run ended.
+pub fn heat_cell(s: &Summary, r: usize, t_max: f64) -> Cell {
+    let row = &s.rows[r];
+    let t2 = row.time_to_trendelenburg_s();
+    let color = match (row.status, t2) {
+        (_, Some(t)) => style::time_heat(t / t_max),
+        (RunStatus::Ok, None) => style::HELD_LEVEL,
+        (RunStatus::StillFalling | RunStatus::LostBalance, None) => style::NOT_SETTLED,
+        _ => style::DIVERGED,
+    };
+    let mut lines = Vec::new();
+    match t2 {
+        Some(t) => lines.push(format!("2 cm at {} s", num(t, 2))),
+        None if row.status.held() => lines.push(format!(
+            "level, {} cm",
+            num(row.metric("pelvic_drop_cm").max(0.0), 1)
+        )),
+        None => {}
+    }
+    let second = match row.status {
+        RunStatus::Ok if t2.is_some() => {
+            Some(format!("held, {} cm", num(row.metric("pelvic_drop_cm"), 1)))
+        }
+        RunStatus::Ok => None,
+        RunStatus::StillFalling => Some("still dropping".into()),
+        RunStatus::LostBalance => Some(
+            row.fall_time_s()
+                .map(|t| format!("fell at {} s", num(t, 2)))
+                .unwrap_or_else(|| "fell".into()),
+        ),
+        RunStatus::Diverged => Some("diverged".into()),
+        RunStatus::Failed => Some("failed".into()),
+        RunStatus::Unknown => Some("status unknown".into()),
+    };
+    lines.extend(second);
+    Cell { color, lines }
+}
+
+/// Heat map over a two-parameter grid, coloured by how soon the pelvic drop passed
+/// 2 cm; runs that held a level pelvis have a colour of their own.
 pub fn heatmap(path: &Path, s: &Summary, g: &Grid) -> DrawResult {
     let root = BitMapBackend::new(path, (1300, 1000)).into_drawing_area();
     let title = if g.group.is_empty() {
-        "Pelvic drop (cm) for every combination".to_string()
+        "How soon does the pelvis drop past 2 cm?".to_string()
     } else {
-        format!("Pelvic drop (cm) for every combination ({})", g.group)
+        format!("How soon does the pelvis drop past 2 cm? ({})", g.group)
     };
     let body = titled(
         &root,
         &title,
-        "Pale: level. Amber: 2 cm, where the Trendelenburg sign turns positive. Dark red: 4 cm or more.",
+        "Colour: time until the drop passed 2 cm (dark = soon). Green: held the stance with the pelvis level.",
     )?;
     let (nx, ny) = (g.xs.len(), g.ys.len());
-    // Colour bar on the right: 0 to 5 cm.
+    let t_max = t_end(s);
     let (bw, bh) = body.dim_in_pixel();
-    let (body, bar) = body.split_horizontally(bw - 150);
-    let (top, bottom) = (40_i32, bh as i32 - 110);
-    let steps = 50;
-    for k in 0..steps {
-        let cm = 5.0 * (k as f64 + 0.5) / steps as f64;
-        let y0 = bottom - (bottom - top) * k / steps;
-        let y1 = bottom - (bottom - top) * (k + 1) / steps;
+    let (body, bar) = body.split_horizontally(bw - 190);
+    let (top, bottom) = (60_i32, bh as i32 - 300);
+    let ticks: Vec<(f64, String)> = nice_ticks(0.0, t_max, 5)
+        .into_iter()
+        .map(|t| (t, format!("{} s", num(t, 2))))
+        .collect();
+    colour_bar(
+        &bar,
+        (20, top, bottom),
+        0.0,
+        t_max,
+        &|t| style::time_heat(t / t_max),
+        &ticks,
+        "2 cm reached at",
+    )?;
+    // Swatches for the cells that have no time.
+    let mut y = bottom + 40;
+    for (c, label) in [
+        (style::HELD_LEVEL, "held level"),
+        (style::NOT_SETTLED, "not settled, < 2 cm"),
+        (style::DIVERGED, "diverged / failed"),
+    ] {
+        bar.draw(&Rectangle::new([(20, y - 14), (56, y + 14)], c.filled()))?;
         bar.draw(&Rectangle::new(
-            [(20, y1), (60, y0)],
-            style::heat(cm).filled(),
-        ))?;
-    }
-    bar.draw(&Rectangle::new(
-        [(20, top), (60, bottom)],
-        style::TRUNK.stroke_width(1),
-    ))?;
-    for cm in 0..=5 {
-        let y = bottom - (bottom - top) * cm / 5;
-        bar.draw(&PathElement::new(
-            vec![(60, y), (68, y)],
-            BLACK.stroke_width(1),
+            [(20, y - 14), (56, y + 14)],
+            style::TRUNK.stroke_width(1),
         ))?;
         bar.draw(&Text::new(
-            format!("{cm} cm"),
-            (72, y),
-            text(18, &BLACK).pos(Pos::new(HPos::Left, VPos::Center)),
+            label.to_string(),
+            (62, y),
+            text(16, &BLACK).pos(Pos::new(HPos::Left, VPos::Center)),
         ))?;
+        y += 40;
     }
     let mut chart = ChartBuilder::on(&body)
         .margin(20)
@@ -1105,11 +1865,16 @@ pub fn heatmap(path: &Path, s: &Summary, g: &Grid) -> DrawResult {
         s.params[g.px].starts_with("strength."),
         s.params[g.py].starts_with("strength."),
     );
-    let fmt = |v: &[f64], x: f64, percent: bool| {
+    // Thin the axis labels of a large grid: about 12 per axis.
+    let every = |n: usize| n.div_ceil(12).max(1);
+    let (ex, ey) = (every(nx), every(ny));
+    let dx = words::pct_decimals(&xs);
+    let dy = words::pct_decimals(&ys);
+    let fmt = |v: &[f64], x: f64, percent: bool, each: usize, d: usize| {
         let i = x.round();
-        if (x - i).abs() < 0.01 && i >= 0.0 && (i as usize) < v.len() {
+        if (x - i).abs() < 0.01 && i >= 0.0 && (i as usize) < v.len() && (i as usize) % each == 0 {
             if percent {
-                format!("{:.0} %", v[i as usize] * 100.0)
+                words::pct_dec(v[i as usize], d)
             } else {
                 format!("{}", v[i as usize])
             }
@@ -1122,51 +1887,67 @@ pub fn heatmap(path: &Path, s: &Summary, g: &Grid) -> DrawResult {
         .disable_mesh()
         .x_desc(param_label(&s.params[g.px]))
         .y_desc(param_label(&s.params[g.py]))
-        .x_labels(nx * 4 + 1)
-        .y_labels(ny * 4 + 1)
-        .x_label_formatter(&|x| fmt(&xs, *x, px_pct))
-        .y_label_formatter(&|y| fmt(&ys, *y, py_pct))
+        .x_labels((nx * 4 + 1).min(400))
+        .y_labels((ny * 4 + 1).min(400))
+        .x_label_formatter(&|x| fmt(&xs, *x, px_pct, ex, dx))
+        .y_label_formatter(&|y| fmt(&ys, *y, py_pct, ey, dy))
         .label_style((FONT, 20))
         .axis_desc_style((FONT, 22))
         .draw()?;
+    let (cw, ch) = {
+        let (a, _) = chart.backend_coord(&(0.0, 0.0));
+        let (b, _) = chart.backend_coord(&(1.0, 0.0));
+        let (_, c) = chart.backend_coord(&(0.0, 0.0));
+        let (_, d) = chart.backend_coord(&(0.0, 1.0));
+        ((b - a).abs() as f64, (c - d).abs() as f64)
+    };
+    let fs: u32 = if cw > 150.0 && ch > 90.0 { 22 } else { 16 };
     for ix in 0..nx {
         for iy in 0..ny {
             let Some(r) = g.cell[ix][iy] else { continue };
-            let cm = s.rows[r].metric("pelvic_drop_cm");
+            let cell = heat_cell(s, r, t_max);
             let (x, y) = (ix as f64, iy as f64);
             chart.draw_series(std::iter::once(Rectangle::new(
                 [(x - 0.5, y - 0.5), (x + 0.5, y + 0.5)],
-                style::heat(cm).filled(),
+                cell.color.filled(),
             )))?;
-            chart.draw_series(std::iter::once(Rectangle::new(
-                [(x - 0.5, y - 0.5), (x + 0.5, y + 0.5)],
-                WHITE.stroke_width(2),
-            )))?;
-            let dark = cm > style::TRENDELENBURG_CM * 1.3;
-            let c = if dark { WHITE } else { BLACK };
-            let fs = if nx * ny > 30 { 16 } else { 24 };
-            chart.plotting_area().draw(&Text::new(
-                format!("{cm:.1} cm"),
-                (x, y),
-                bold(fs, &c).pos(Pos::new(HPos::Center, VPos::Center)),
-            ))?;
-            let note = match s.rows[r].status {
-                RunStatus::LostBalance => Some(
-                    s.rows[r]
-                        .status_time_s
-                        .map(|t| format!("fell at {t:.2} s"))
-                        .unwrap_or_else(|| "lost balance".into()),
-                ),
-                RunStatus::Diverged => Some("diverged".to_string()),
-                _ => None,
+            if cw >= 6.0 && ch >= 6.0 {
+                chart.draw_series(std::iter::once(Rectangle::new(
+                    [(x - 0.5, y - 0.5), (x + 0.5, y + 0.5)],
+                    WHITE.stroke_width(if cw > 30.0 { 2 } else { 1 }),
+                )))?;
+            }
+            // Text only where it fits in the cell; a large grid relies on the colours.
+            let area = chart.plotting_area();
+            let widest = cell
+                .lines
+                .iter()
+                .map(|l| {
+                    area.estimate_text_size(l, &bold(fs, &BLACK))
+                        .map(|s| s.0)
+                        .unwrap_or(u32::MAX)
+                })
+                .max()
+                .unwrap_or(0) as f64;
+            let tall = (fs as f64 * 1.25) * cell.lines.len() as f64;
+            if widest + 8.0 > cw || tall + 6.0 > ch {
+                continue;
+            }
+            let dark = {
+                let RGBColor(r, g, b) = cell.color;
+                0.299 * r as f64 + 0.587 * g as f64 + 0.114 * b as f64 <= 140.0
             };
-            if let Some(note) = note {
-                chart.plotting_area().draw(
+            let c = if dark { WHITE } else { BLACK };
+            let n = cell.lines.len() as f64;
+            for (k, l) in cell.lines.iter().enumerate() {
+                let off = ((k as f64 - (n - 1.0) / 2.0) * fs as f64 * 1.25) as i32;
+                let st = if k == 0 { bold(fs, &c) } else { text(fs, &c) };
+                area.draw(
                     &(EmptyElement::at((x, y))
                         + Text::new(
-                            note,
-                            (0, fs as i32),
-                            text(fs * 3 / 4, &c).pos(Pos::new(HPos::Center, VPos::Center)),
+                            l.clone(),
+                            (0, off),
+                            st.pos(Pos::new(HPos::Center, VPos::Center)),
                         )),
                 )?;
             }
@@ -1176,16 +1957,50 @@ pub fn heatmap(path: &Path, s: &Summary, g: &Grid) -> DrawResult {
     Ok(())
 }
 
-/// Pelvic drop over time, one line per run.
+/// The parameter the runs of an over-time figure are coloured by: the x parameter of
+/// the layout's first curve, else the first varying numeric parameter.
+fn colour_param(s: &Summary, layout: &SweepLayout) -> Option<usize> {
+    let varying = s.varying_params();
+    let mut numeric: Vec<usize> = varying
+        .iter()
+        .copied()
+        .filter(|&i| s.param_is_numeric(i))
+        .collect();
+    numeric.sort_by_key(|&i| {
+        (
+            s.params[i] != "strength.hip_abductors",
+            !s.params[i].starts_with("strength."),
+            i,
+        )
+    });
+    layout
+        .curves
+        .first()
+        .and_then(|c| c.param)
+        .or(numeric.first().copied())
+}
+
+/// Pelvic drop over time, one line per run: a legend for a few runs, a colour scale of
+/// the swept parameter for many.
 pub fn sweep_over_time(path: &Path, s: &Summary, series: &[Option<TimeSeries>]) -> DrawResult {
     let root = BitMapBackend::new(path, (1400, 900)).into_drawing_area();
+    let n_runs = series.iter().filter(|x| x.is_some()).count();
+    let layout = SweepLayout::new(s);
+    let cp = colour_param(s, &layout);
+    let legend = n_runs <= 14;
+    let subtitle = match (legend, cp) {
+        (false, Some(p)) => format!(
+            "One line per run ({n_runs}), coloured by {} (scale on the right). A line that stops early: that run lost its balance.",
+            param_short(&s.params[p])
+        ),
+        _ => "One line per run. A line that stops early: that run lost its balance.".to_string(),
+    };
     let body = titled(
         &root,
         "Pelvic drop from the moment the foot is lifted",
-        "One line per run. A line that stops early: that run lost its balance.",
+        &subtitle,
     )?;
-    let layout = SweepLayout::new(s);
-    // Colour by the x-axis parameter when it exists, else by file order.
+    // Order: along the curves (by the x parameter), then the rest in file order.
     let order: Vec<usize> = layout
         .curves
         .iter()
@@ -1197,9 +2012,32 @@ pub fn sweep_over_time(path: &Path, s: &Summary, series: &[Option<TimeSeries>]) 
             }
             v
         });
-    let colors = line_colors(order.len());
+    let (lo, hi) = match cp {
+        Some(p) => {
+            let v: Vec<f64> = (0..s.rows.len())
+                .filter_map(|r| s.param_f64(r, p))
+                .collect();
+            (
+                v.iter().cloned().fold(f64::INFINITY, f64::min),
+                v.iter().cloned().fold(f64::NEG_INFINITY, f64::max),
+            )
+        }
+        None => (0.0, 1.0),
+    };
+    // A few runs: a colour each (with a legend); many: the swept value's colour scale.
+    let colour_of = |k: usize, r: usize| match cp {
+        Some(p) if hi > lo && !legend => {
+            style::ramp((s.param_f64(r, p).unwrap_or(lo) - lo) / (hi - lo))
+        }
+        _ => line_colors(order.len())[k],
+    };
     let mut lines = Vec::new();
     let mut t_max: f64 = 0.0;
+    let width = match n_runs {
+        0..=30 => 0,
+        31..=150 => 2,
+        _ => 1,
+    };
     for (k, &r) in order.iter().enumerate() {
         let Some(ts) = &series[r] else { continue };
         let t = ts.time();
@@ -1207,21 +2045,9 @@ pub fn sweep_over_time(path: &Path, s: &Summary, series: &[Option<TimeSeries>]) 
             continue;
         };
         t_max = t_max.max(t.last().copied().unwrap_or(0.0));
-        let mut points: Vec<(f64, f64, RunStatus)> = t
-            .iter()
-            .zip(y)
-            .map(|(&t, &y)| (t, y, RunStatus::Unknown))
-            .collect();
-        // Mark only the end of a run that fell.
-        if let Some(last) = points.last_mut() {
-            last.2 = s.rows[r].status;
-            if last.2 == RunStatus::Ok {
-                last.2 = RunStatus::Unknown;
-            }
-        }
         let cap = run_caption(s, r);
-        lines.push(Line {
-            label: if order.len() <= 14 {
+        let mut l = Line::new(
+            if legend {
                 if cap.is_empty() {
                     s.rows[r].run_id.clone()
                 } else {
@@ -1230,53 +2056,92 @@ pub fn sweep_over_time(path: &Path, s: &Summary, series: &[Option<TimeSeries>]) 
             } else {
                 String::new()
             },
-            color: colors[k],
-            points,
-            dashed: false,
-            dots: false,
-            notes: Vec::new(),
-        });
+            colour_of(k, r),
+            t.iter().zip(y).map(|(&t, &y)| (t, y)).collect(),
+        );
+        l.width = width;
+        l.end = status_marker(s.rows[r].status);
+        lines.push(l);
     }
-    let (plot, foot) = body.split_vertically(body.dim_in_pixel().1 - 50);
+    // Strongest first in the list = drawn last, on top.
+    lines.reverse();
+    if legend {
+        // The lower a line is drawn, the wider: a line that coincides with one drawn
+        // over it shows as a rim around it (up to four layers).
+        for (i, l) in lines.iter_mut().enumerate() {
+            l.width = 3 + 2 * i.min(3) as u32;
+        }
+    }
+    let markers = sweep_markers(s, KeyKind::OverTime);
+    let (bw, bh) = body.dim_in_pixel();
+    let (plot, foot) = body.split_vertically(bh - key_height(&[], markers.len(), bw).max(50));
+    let (plot, bar) = if legend || cp.is_none() {
+        (plot, None)
+    } else {
+        let (pw, _) = plot.dim_in_pixel();
+        let (a, b) = plot.split_horizontally(pw - 200);
+        (a, Some(b))
+    };
     panel(
         &plot,
-        "",
-        "pelvic drop (cm)",
-        "time since the swing foot left the ground (s)",
-        (0.0, t_max.max(0.01)),
-        &[],
+        &PanelOpts {
+            title: "",
+            unit: "pelvic drop (cm)",
+            x_label: "time since the swing foot left the ground (s)",
+            x_range: (0.0, t_max.max(0.01)),
+            x_ticks: &[],
+            reference: Reference::Trendelenburg,
+            big: true,
+            y_range: None,
+            legend,
+            x_percent: false,
+            legend_fit: true,
+        },
         &lines,
-        Reference::Trendelenburg,
-        true,
     )?;
-    marker_key(&foot, s, &[], true)?;
+    if let (Some(bar), Some(p)) = (bar, cp) {
+        let (_, h) = bar.dim_in_pixel();
+        let strength = s.params[p].starts_with("strength.");
+        let d = words::pct_decimals(&[lo, hi]);
+        let ticks: Vec<(f64, String)> = nice_ticks(lo, hi, 5)
+            .into_iter()
+            .map(|v| {
+                (
+                    v,
+                    if strength {
+                        words::pct_dec(v, d)
+                    } else {
+                        num(v, 2)
+                    },
+                )
+            })
+            .collect();
+        colour_bar(
+            &bar,
+            (30, 80, h as i32 - 90),
+            lo,
+            hi,
+            &|v| style::ramp((v - lo) / (hi - lo)),
+            &ticks,
+            &param_short(&s.params[p]),
+        )?;
+    }
+    marker_key(&foot, &[], &markers)?;
     root.present()?;
     Ok(())
 }
 
-fn time_lines(ts: &TimeSeries, key: &str, color: RGBColor, end: RunStatus) -> Vec<Line> {
+/// A recorded column over time, ended by the run's status marker.
+fn series_line(ts: &TimeSeries, key: &str, color: RGBColor, end: RunStatus) -> Option<Line> {
     let t = ts.time();
-    let Some(y) = ts.col(key) else {
-        return Vec::new();
-    };
-    let mut points: Vec<(f64, f64, RunStatus)> = t
-        .iter()
-        .zip(y)
-        .map(|(&t, &y)| (t, y, RunStatus::Unknown))
-        .collect();
-    if let Some(p) = points.last_mut() {
-        if end != RunStatus::Ok {
-            p.2 = end;
-        }
-    }
-    vec![Line {
-        label: String::new(),
+    let y = ts.col(key)?;
+    let mut l = Line::new(
+        String::new(),
         color,
-        points,
-        dashed: false,
-        dots: false,
-        notes: Vec::new(),
-    }]
+        t.iter().zip(y).map(|(&t, &y)| (t, y)).collect(),
+    );
+    l.end = status_marker(end);
+    Some(l)
 }
 
 fn run_subtitle(s: &Summary, r: usize) -> String {
@@ -1286,14 +2151,13 @@ fn run_subtitle(s: &Summary, r: usize) -> String {
     if !cap.is_empty() {
         out.push_str(&format!(" ({cap})"));
     }
-    match row.status {
-        RunStatus::Ok => out.push_str(": held the stance"),
-        st => {
-            out.push_str(&format!(": {}", st.describe()));
-            if let Some(t) = row.status_time_s {
-                out.push_str(&format!(" at {t:.2} s"));
-            }
-        }
+    out.push_str(": ");
+    out.push_str(row.status.describe());
+    if let Some(t) = row.status_time_s.filter(|_| !row.status.held()) {
+        out.push_str(&format!(" at {} s", num(t, 2)));
+    }
+    if let Some(t) = row.time_to_trendelenburg_s() {
+        out.push_str(&format!("; drop past 2 cm at {} s", num(t, 2)));
     }
     out
 }
@@ -1310,35 +2174,61 @@ pub fn run_measures(path: &Path, s: &Summary, r: usize, ts: &TimeSeries) -> Draw
     let t = ts.time();
     let xr = (0.0, t.last().copied().unwrap_or(1.0).max(0.01));
     let end = s.rows[r].status;
+    let opts = |title: &'static str, unit: &'static str, reference: Reference| PanelOpts {
+        title,
+        unit,
+        x_label: "time (s)",
+        x_range: xr,
+        x_ticks: &[],
+        reference,
+        big: false,
+        y_range: None,
+        legend: false,
+        x_percent: false,
+        legend_fit: false,
+    };
     for (m, area) in MEASURES.iter().zip(areas.iter()) {
+        let lines: Vec<Line> = series_line(ts, m.key, style::STANCE, end)
+            .into_iter()
+            .collect();
+        panel(area, &opts(m.title, m.unit, m.reference), &lines)?;
+    }
+    if ts.col(EFFORT).is_some() {
+        let mut lines: Vec<Line> = series_line(ts, EFFORT, style::GLUT_MED, end)
+            .into_iter()
+            .collect();
+        for l in &mut lines {
+            for p in &mut l.points {
+                p.1 *= 100.0;
+            }
+        }
         panel(
-            area,
-            m.title,
-            m.unit,
-            "time (s)",
-            xr,
-            &[],
-            &time_lines(ts, m.key, style::STANCE, end),
-            m.reference,
-            false,
+            &areas[7],
+            &opts(
+                "Abductor effort: moment / usable capacity",
+                "%",
+                Reference::Percent,
+            ),
+            &lines,
+        )?;
+    } else {
+        let mut lines: Vec<Line> = series_line(ts, MOMENT, style::GLUT_MED, end)
+            .into_iter()
+            .collect();
+        if let Some(mut l) = series_line(ts, CAPACITY, style::TRUNK, RunStatus::Ok) {
+            l.dashed = true;
+            lines.push(l);
+        }
+        panel(
+            &areas[7],
+            &opts(
+                "Abductor moment (red), all-out max (dashed)",
+                "N m / kg",
+                Reference::None,
+            ),
+            &lines,
         )?;
     }
-    let mut lines = time_lines(ts, MOMENT, style::GLUT_MED, end);
-    for mut l in time_lines(ts, CAPACITY, style::TRUNK, RunStatus::Ok) {
-        l.dashed = true;
-        lines.push(l);
-    }
-    panel(
-        &areas[7],
-        "Abductor moment: used (red), max (dashed)",
-        "N m / kg",
-        "time (s)",
-        xr,
-        &[],
-        &lines,
-        Reference::None,
-        false,
-    )?;
     root.present()?;
     Ok(())
 }
@@ -1349,6 +2239,33 @@ pub const MUSCLE_GROUPS: &[(&str, RGBColor, &str)] = &[
     ("glute min", style::GLUT_MIN, "glut_min"),
     ("glute max", style::GLUT_MAX, "glut_max"),
     ("TFL", style::TFL, "tfl"),
+];
+
+/// The six abductor compartments of the stance leg, as in `activation_<name>_<side>`:
+/// (column stem, label, colour). Anterior to posterior: light to dark.
+pub const ABDUCTOR_COMPARTMENTS: &[(&str, &str, RGBColor)] = &[
+    (
+        "glut_med1",
+        "glute med 1 (anterior)",
+        RGBColor(240, 110, 110),
+    ),
+    ("glut_med2", "glute med 2 (middle)", RGBColor(200, 30, 45)),
+    (
+        "glut_med3",
+        "glute med 3 (posterior)",
+        RGBColor(120, 10, 20),
+    ),
+    (
+        "glut_min1",
+        "glute min 1 (anterior)",
+        RGBColor(190, 140, 225),
+    ),
+    ("glut_min2", "glute min 2 (middle)", RGBColor(130, 60, 170)),
+    (
+        "glut_min3",
+        "glute min 3 (posterior)",
+        RGBColor(70, 25, 100),
+    ),
 ];
 
 /// Columns `prefix<anything>_<side>` that exist, e.g. `activation_glut_med1_r`.
@@ -1395,7 +2312,10 @@ pub fn group_series(ts: &TimeSeries, kind: &str, prefix: &str, side: Side) -> Op
     Some(out)
 }
 
-/// The stance-side hip muscles over time: activation, force, and moment vs capacity.
+/// The stance-side hip muscles over time: the six abductor compartments' activations
+/// with the saturation line, glute max and TFL, and the abductor moment against the
+/// usable capacity (the largest abduction moment the muscles can give while the hip's
+/// other moments and the knee moment stay as they are).
 pub fn run_muscles(path: &Path, s: &Summary, r: usize, ts: &TimeSeries, side: Side) -> DrawResult {
     let root = BitMapBackend::new(path, (1400, 1300)).into_drawing_area();
     let body = titled(
@@ -1406,74 +2326,106 @@ pub fn run_muscles(path: &Path, s: &Summary, r: usize, ts: &TimeSeries, side: Si
     let areas = body.split_evenly((3, 1));
     let t = ts.time();
     let xr = (0.0, t.last().copied().unwrap_or(1.0).max(0.01));
-    for (k, (kind, title, unit)) in [
-        (
-            "activation",
-            "Activation: 0 = relaxed, 1 = fully switched on (mean of compartments)",
-            "activation",
-        ),
-        ("force", "Muscle force (sum of compartments)", "force (N)"),
-    ]
-    .iter()
-    .enumerate()
-    {
-        let mut lines = Vec::new();
-        for (name, color, prefix) in MUSCLE_GROUPS {
-            if let Some(v) = group_series(ts, kind, prefix, side) {
-                lines.push(Line {
-                    label: name.to_string(),
-                    color: *color,
-                    points: t
-                        .iter()
-                        .zip(&v)
-                        .map(|(&t, &y)| (t, y, RunStatus::Unknown))
-                        .collect(),
-                    dashed: *prefix == "tfl",
-                    dots: false,
-                    notes: Vec::new(),
-                });
-            }
-        }
-        let reference = if *kind == "activation" {
-            Reference::Unit
-        } else {
-            Reference::Zero
-        };
-        panel(
-            &areas[k],
-            title,
-            unit,
-            "time (s)",
-            xr,
-            &[],
-            &lines,
-            reference,
-            true,
-        )?;
-    }
-    let mut lines = Vec::new();
     let end = s.rows[r].status;
-    for (key, label, color, dashed) in [
-        (MOMENT, "used", style::GLUT_MED, false),
-        (CAPACITY, "maximum possible", style::TRUNK, true),
-    ] {
-        for mut l in time_lines(ts, key, color, if dashed { RunStatus::Ok } else { end }) {
-            l.label = label.into();
-            l.dashed = dashed;
+    let opts = |title: &'static str, unit: &'static str, reference: Reference| PanelOpts {
+        title,
+        unit,
+        x_label: "time (s)",
+        x_range: xr,
+        x_ticks: &[],
+        reference,
+        big: true,
+        y_range: None,
+        legend: true,
+        x_percent: false,
+        legend_fit: false,
+    };
+    let sfx = side.suffix();
+    let over_time = |v: &[f64]| t.iter().zip(v).map(|(&t, &y)| (t, y)).collect::<Vec<_>>();
+    // Panel 1: each abductor compartment. Lines drawn first (at the bottom) are wider,
+    // so a compartment under another stays visible as a rim.
+    let mut lines = Vec::new();
+    for (k, (stem, label, color)) in ABDUCTOR_COMPARTMENTS.iter().enumerate() {
+        if let Some(v) = ts.col(&format!("activation_{stem}_{sfx}")) {
+            let mut l = Line::new(*label, *color, over_time(v));
+            l.dashed = stem.starts_with("glut_min");
+            l.width = 3 + k as u32;
             lines.push(l);
         }
     }
+    if lines.is_empty() {
+        for (name, color, prefix) in &MUSCLE_GROUPS[..2] {
+            if let Some(v) = group_series(ts, "activation", prefix, side) {
+                lines.push(Line::new(*name, *color, over_time(&v)));
+            }
+        }
+    }
     panel(
-        &areas[2],
-        "Abductor moment: where red meets dashed, the abductors are maxed out",
-        "N m / kg",
-        "time (s)",
-        xr,
-        &[],
+        &areas[0],
+        &PanelOpts {
+            y_range: Some((0.0, 1.08)),
+            ..opts(
+                "Glute med and min compartments: activation (1 = fully on)",
+                "activation",
+                Reference::Unit,
+            )
+        },
         &lines,
-        Reference::None,
-        true,
     )?;
+    // Panel 2: the other hip muscles, on their own so none hides under an abductor.
+    let mut lines = Vec::new();
+    for (k, (name, color, prefix)) in MUSCLE_GROUPS[2..].iter().enumerate() {
+        if let Some(v) = group_series(ts, "activation", prefix, side) {
+            let mut l = Line::new(*name, *color, over_time(&v));
+            l.dashed = *prefix == "tfl";
+            l.width = if k == 0 { 7 } else { 4 };
+            lines.push(l);
+        }
+    }
+    // TFL on top (first), glute max wider underneath.
+    lines.reverse();
+    panel(
+        &areas[1],
+        &PanelOpts {
+            y_range: Some((0.0, 1.08)),
+            ..opts(
+                "Glute max and TFL: activation (mean of compartments)",
+                "activation",
+                Reference::Unit,
+            )
+        },
+        &lines,
+    )?;
+    // Panel 3: moment against the usable capacity.
+    let mut lines = Vec::new();
+    let usable = ts.col(USABLE).is_some();
+    if let Some(mut l) = series_line(ts, MOMENT, style::GLUT_MED, end) {
+        l.label = "abduction moment produced".into();
+        lines.push(l);
+    }
+    if usable {
+        if let Some(mut l) = series_line(ts, USABLE, BLACK, RunStatus::Ok) {
+            l.label = "usable capacity (hip's other moments held)".into();
+            l.dashed = true;
+            lines.push(l);
+        }
+    }
+    if let Some(mut l) = series_line(ts, CAPACITY, style::GHOST, RunStatus::Ok) {
+        l.label = if usable {
+            "all-out max, pulling only sideways (not usable)".into()
+        } else {
+            "all-out max, pulling only sideways (upper bound)".into()
+        };
+        l.dashed = !usable;
+        l.width = 2;
+        lines.push(l);
+    }
+    let title = if usable {
+        "Abductor moment: where red meets dashed, the abductors can give no more"
+    } else {
+        "Abductor moment used (red) and the all-out maximum (grey: not all of it is usable)"
+    };
+    panel(&areas[2], &opts(title, "N m / kg", Reference::None), &lines)?;
     root.present()?;
     Ok(())
 }

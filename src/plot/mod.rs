@@ -23,9 +23,15 @@ pub mod data;
 mod figures;
 mod report;
 pub mod style;
+pub mod text;
 
-pub use body::{gif_frame_plan, GIF_HOLD_FRAMES};
+pub use body::{gif_frame_plan, hold_last_frame, trunk_lean_words, GIF_HOLD_MS};
 pub use data::{read_summary, read_timeseries, RunStatus, Side, Summary, TimeSeries};
+pub use figures::{heat_cell, nice_ticks, Cell};
+pub use report::{
+    describe_run, knee_sentence, knee_verdict, outcome, outcome_phrase, reading,
+    strength_sweep_sentences, sweep_counts_sentence, takeaway, Outcome,
+};
 
 use std::path::{Path, PathBuf};
 
@@ -177,15 +183,27 @@ fn fmt_value(v: &str) -> String {
 ///
 /// Strength factors are written as percentages of normal ("abductors 30 %").
 pub fn run_caption(s: &Summary, row: usize) -> String {
+    caption_without(s, row, None)
+}
+
+/// One parameter's value in words: "abductors 30 %", "no trunk lean", "mass kg 60".
+pub fn param_words(name: &str, value: &str) -> String {
+    match (name, value.trim()) {
+        ("task.compensation", "true") => "trunk lean allowed".into(),
+        ("task.compensation", "false") => "no trunk lean".into(),
+        (n, v) => match v.parse::<f64>() {
+            Ok(x) if n.starts_with("strength.") => format!("{} {}", param_short(n), pct(Some(x))),
+            _ => format!("{} {}", param_short(n), fmt_value(v)),
+        },
+    }
+}
+
+/// [`run_caption`] without the parameter `skip` (e.g. the one two runs differ in).
+pub fn caption_without(s: &Summary, row: usize, skip: Option<usize>) -> String {
     s.varying_params()
         .iter()
-        .map(|&i| {
-            let v = match s.param_f64(row, i) {
-                Some(x) if s.params[i].starts_with("strength.") => pct(Some(x)),
-                _ => fmt_value(&s.rows[row].params[i]),
-            };
-            format!("{} {v}", param_short(&s.params[i]))
-        })
+        .filter(|&&i| Some(i) != skip)
+        .map(|&i| param_words(&s.params[i], &s.rows[row].params[i]))
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -226,9 +244,66 @@ fn rows_where(s: &Summary, i: usize, pick_max: bool) -> Vec<usize> {
         .collect()
 }
 
+/// The effective abductor strength of row `r`: `strength.hip_abductors` times the mean
+/// of `strength.gluteus_medius` and `strength.gluteus_minimus` (each 1 when absent).
+pub fn abductor_factor(s: &Summary, r: usize) -> f64 {
+    let f = |name: &str| {
+        s.param_index(name)
+            .and_then(|i| s.param_f64(r, i))
+            .unwrap_or(1.0)
+    };
+    f("strength.hip_abductors") * (f("strength.gluteus_medius") + f("strength.gluteus_minimus"))
+        / 2.0
+}
+
+/// Pairs of rows (lean off, lean on) that differ only in `task.compensation` (column
+/// `c`), in file order of the "off" run.
+pub fn lean_pairs(s: &Summary, c: usize) -> Vec<(usize, usize)> {
+    let others: Vec<usize> = s.varying_params().into_iter().filter(|&i| i != c).collect();
+    let is = |r: usize, v: &str| s.rows[r].params[c].trim() == v;
+    (0..s.rows.len())
+        .filter(|&off| is(off, "false"))
+        .filter_map(|off| {
+            (0..s.rows.len())
+                .find(|&on| {
+                    is(on, "true")
+                        && others
+                            .iter()
+                            .all(|&i| s.rows[on].params[i] == s.rows[off].params[i])
+                })
+                .map(|on| (off, on))
+        })
+        .collect()
+}
+
+/// The lean-off vs lean-on pair a compensation sweep exists to show: among pairs that
+/// differ only in `task.compensation`, those where leaning changed whether the stance
+/// was held (if any; else all pairs); of these the one with the weakest abductors
+/// ([`abductor_factor`]); ties: the first in file order.
+pub fn lean_comparison(s: &Summary) -> Option<(usize, usize)> {
+    let c = s
+        .param_index("task.compensation")
+        .filter(|c| s.varying_params().contains(c))?;
+    let pairs = lean_pairs(s, c);
+    let changed: Vec<(usize, usize)> = pairs
+        .iter()
+        .copied()
+        .filter(|&(off, on)| s.rows[off].status.held() != s.rows[on].status.held())
+        .collect();
+    let pool = if changed.is_empty() { pairs } else { changed };
+    pool.into_iter().min_by(|a, b| {
+        abductor_factor(s, a.0)
+            .total_cmp(&abductor_factor(s, b.0))
+            .then(a.0.cmp(&b.0))
+    })
+}
+
 /// The side-by-side comparisons this summary supports.
 ///
 /// The rule:
+/// 0. **Trunk lean off vs on**: if `task.compensation` varies, the pair chosen by
+///    [`lean_comparison`] — no lean on the left, leaning on the right. It comes first:
+///    it is the comparison a compensation sweep is for.
 /// 1. **Strong vs weak abductors**: if `strength.hip_abductors` varies, the run with the
 ///    largest value (left) against the run with the smallest (right). Among runs with
 ///    that value, the one whose other varying parameters sit at their most common
@@ -249,6 +324,24 @@ pub fn select_comparisons(
     let abd = s.param_index("strength.hip_abductors");
     let gmax = s.param_index("strength.gluteus_maximus");
     let varying = s.varying_params();
+    if let Some((off, on)) = lean_comparison(s) {
+        let what = caption_without(s, off, s.param_index("task.compensation"));
+        out.push(Comparison {
+            stem: "compare_lean_off_vs_on".into(),
+            title: if what.is_empty() {
+                "Trunk lean off vs on, standing on one leg".into()
+            } else {
+                format!("Trunk lean off vs on ({what})")
+            },
+            left: off,
+            right: on,
+            left_label: "No trunk lean".into(),
+            right_label: format!(
+                "Leaning {}° over the stance leg",
+                text::num(s.rows[on].metric("trunk_lean_deg"), 0)
+            ),
+        });
+    }
     if let Some(a) = abd.filter(|a| varying.contains(a) && s.param_is_numeric(*a)) {
         let strong = most_baseline(s, &rows_where(s, a, true), &[a]);
         let weak = most_baseline(s, &rows_where(s, a, false), &[a]);
@@ -345,12 +438,14 @@ pub fn plot_dir(dir: &Path, opts: &PlotOptions) -> Result<Vec<PathBuf>, PlotErro
         path: dir.to_path_buf(),
         message,
     })?;
-    let summary = read_summary(dir)?;
+    let mut summary = read_summary(dir)?;
     let summary_path = dir.join("summary.csv");
     let mut series: Vec<Option<TimeSeries>> = Vec::with_capacity(summary.rows.len());
     for r in &summary.rows {
         series.push(read_timeseries(dir, &r.run_id)?);
     }
+    // Older outputs: peaks and the time to the 2 cm drop from the time series.
+    data::fill_from_timeseries(&mut summary, &series);
     let comparisons = select_comparisons(&summary, opts.compare.as_ref(), &summary_path)?;
     // Every input is read and checked before anything is written.
     let figdir = dir.join("figures");

@@ -3,6 +3,7 @@
 
 use super::data::{scenario_question, RunStatus, Summary};
 use super::style;
+use super::text::{self, num, pct_dec};
 use super::{param_label, param_short, pct, run_caption, Comparison, PlotError};
 use base64::Engine;
 use std::fmt::Write;
@@ -65,6 +66,141 @@ fn swing_word(s: &Summary, r: usize) -> &'static str {
     super::data::stance_side(s, r, None).other().word()
 }
 
+fn secs(t: f64) -> String {
+    format!("{} s", num(t, 2))
+}
+
+/// What happened in run `r`, as a phrase after "the model"/"it", e.g. "kept the pelvis
+/// level (drop 0.4 cm)" or "lost its balance after 0.39 s (the drop passed 2 cm after
+/// 0.21 s)". A run that did not hold is described by its times, never by its drop at
+/// the moment it ended, which is not comparable with a steady drop.
+pub fn outcome_phrase(s: &Summary, r: usize) -> String {
+    let row = &s.rows[r];
+    let t2 = row
+        .time_to_trendelenburg_s()
+        .map(|t| format!("the drop passed 2 cm after {}", secs(t)));
+    match row.status {
+        RunStatus::Ok => match row.metric_opt("pelvic_drop_cm") {
+            Some(d) if d > style::TRENDELENBURG_CM => format!(
+                "held the stance with the pelvis dropped {} cm (more than 2 cm)",
+                num(d, 1)
+            ),
+            Some(d) => format!("kept the pelvis level (drop {} cm)", num(d.max(0.0), 1)),
+            None => "held the stance".into(),
+        },
+        RunStatus::StillFalling => {
+            let end = row
+                .status_time_s
+                .map(|t| format!(" at {}", secs(t)))
+                .unwrap_or_default();
+            match t2 {
+                Some(t2) => format!("was still dropping when the run ended{end} ({t2})"),
+                None => format!("was still dropping when the run ended{end} (not yet past 2 cm)"),
+            }
+        }
+        RunStatus::LostBalance => {
+            let when = row
+                .fall_time_s()
+                .map(|t| format!(" after {}", secs(t)))
+                .unwrap_or_default();
+            match t2 {
+                Some(t2) => format!("lost its balance{when} ({t2})"),
+                None => format!("lost its balance{when}"),
+            }
+        }
+        RunStatus::Diverged => "broke down (the simulation diverged)".into(),
+        RunStatus::Failed => "did not run (failed)".into(),
+        RunStatus::Unknown => "ended with an unknown status".into(),
+    }
+}
+
+/// How well run `r` kept the pelvis up, for choosing the better of two runs: held runs
+/// first (smaller steady drop better), then runs that did not hold, ranked by how long
+/// they kept the pelvis within 2 cm and then how long until they fell. Larger is better.
+pub fn rank(s: &Summary, r: usize) -> (u8, f64, f64) {
+    let row = &s.rows[r];
+    let end = row.status_time_s.unwrap_or(f64::INFINITY);
+    match row.status {
+        RunStatus::Ok => (
+            2,
+            -row.metric_opt("pelvic_drop_cm").unwrap_or(f64::INFINITY),
+            0.0,
+        ),
+        RunStatus::StillFalling | RunStatus::LostBalance => (
+            1,
+            row.time_to_trendelenburg_s().unwrap_or(end),
+            if row.status == RunStatus::StillFalling {
+                f64::INFINITY
+            } else {
+                end
+            },
+        ),
+        _ => (0, 0.0, 0.0),
+    }
+}
+
+/// Whether run `a` kept the pelvis up clearly better than run `b` (see [`rank`]):
+/// a different class, or a steady drop smaller by more than 0.2 cm, or more than
+/// 0.05 s longer before the drop passed 2 cm or the model fell.
+pub fn clearly_better(s: &Summary, a: usize, b: usize) -> bool {
+    let (x, y) = (rank(s, a), rank(s, b));
+    if x.0 != y.0 {
+        return x.0 > y.0;
+    }
+    match x.0 {
+        2 => x.1 > y.1 + 0.2,
+        1 => x.1 > y.1 + 0.05 || ((x.1 - y.1).abs() <= 0.05 && x.2 > y.2 + 0.05),
+        _ => false,
+    }
+}
+
+/// The effort sentence: the abductor moment against what the muscles could usably
+/// produce (the hip's other moments and the knee moment held), and how many of the six
+/// glute med and min compartments were saturated. Older outputs without the usable
+/// capacity get the moment against the all-out maximum, said to be an upper bound.
+pub fn effort_sentence(s: &Summary, r: usize) -> Option<String> {
+    let row = &s.rows[r];
+    let when = match row.status {
+        RunStatus::Ok => "At steady state",
+        _ => "When the run ended",
+    };
+    if s.has_effort() {
+        let e = row.metric_opt("hip_abductor_effort")?;
+        let usable = row
+            .metric_opt("hip_abductor_usable_capacity_nm_per_kg")
+            .map(|u| format!(" ({} N·m/kg)", num(u, 2)))
+            .unwrap_or_default();
+        let sat = row.metric_opt("hip_abductors_saturated").map(|n| {
+            let count = if (n - n.round()).abs() < 0.05 {
+                num(n.round(), 0)
+            } else {
+                format!("on average {}", num(n, 1))
+            };
+            format!(
+                "; {count} of the 6 glute med and min compartments were fully switched on (activation ≥ {})",
+                style::SATURATED_ACTIVATION
+            )
+        });
+        let head = if e >= 0.98 {
+            format!("{when} the abductors were maxed out: they produced all of the abduction moment they could{usable} while the hip's flexion and rotation moments and the knee moment stayed as they were")
+        } else {
+            format!("{when} the abductors produced {} of the abduction moment they could{usable} while the hip's flexion and rotation moments and the knee moment stayed as they were", pct_dec(e, 0))
+        };
+        return Some(format!("{head}{}.", sat.unwrap_or_default()));
+    }
+    let (m, cap) = (
+        row.metric_opt("hip_abductor_moment_nm_per_kg")?,
+        row.metric_opt("hip_abductor_capacity_nm_per_kg")?,
+    );
+    (cap > 0.0).then(|| {
+        format!(
+            "{when} the abductors produced {} N·m/kg ({} of the all-out maximum, an upper bound not all of which is usable; this output predates the usable-capacity measure).",
+            num(m, 2),
+            pct_dec(m / cap, 0)
+        )
+    })
+}
+
 /// One sentence about one run, for a reader who has never seen the model.
 pub fn describe_run(s: &Summary, r: usize) -> String {
     let row = &s.rows[r];
@@ -113,11 +249,16 @@ pub fn describe_run(s: &Summary, r: usize) -> String {
         if s.param_index("task.compensation")
             .is_some_and(|i| s.rows[r].params[i].trim() == "true")
         {
-            let _ = write!(
-                w,
-                ", leaning the trunk over the stance leg ({:.0}°)",
-                row.metric("trunk_lean_deg")
-            );
+            let lean = row.metric("trunk_lean_deg");
+            if lean.abs() < 0.5 {
+                w.push_str(", allowed to lean the trunk (it did not need to)");
+            } else {
+                let _ = write!(
+                    w,
+                    ", leaning the trunk over the stance leg ({}°)",
+                    num(lean, 0)
+                );
+            }
         }
         w
     } else {
@@ -128,56 +269,54 @@ pub fn describe_run(s: &Summary, r: usize) -> String {
             format!("With {c}")
         }
     };
-    let mut out = if !drop.is_finite() {
-        format!("{who}, the pelvic drop was not recorded.")
-    } else if drop > style::TRENDELENBURG_CM {
-        format!(
-            "{who}, the pelvis dropped {drop:.1} cm ({deg:.1}°) on the swing ({}) side — more than the 2 cm that clinicians call a positive Trendelenburg sign.",
+    let mut out = match row.status {
+        RunStatus::Ok if !drop.is_finite() => {
+            format!("{who}, the model held the stance; the pelvic drop was not recorded.")
+        }
+        RunStatus::Ok if drop > style::TRENDELENBURG_CM => format!(
+            "{who}, the model held the stance but the pelvis dropped {} cm ({}°) on the swing ({}) side — more than the 2 cm that clinicians call a positive Trendelenburg sign.",
+            num(drop, 1),
+            num(deg, 1),
             swing_word(s, r)
-        )
-    } else if drop > 0.3 {
-        format!(
-            "{who}, the pelvis dropped {drop:.1} cm ({deg:.1}°) on the swing ({}) side — less than the 2 cm that would count as a positive Trendelenburg sign.",
+        ),
+        RunStatus::Ok if drop > 0.3 => format!(
+            "{who}, the model held the stance and the pelvis dropped {} cm ({}°) on the swing ({}) side — less than the 2 cm that would count as a positive Trendelenburg sign.",
+            num(drop, 1),
+            num(deg, 1),
             swing_word(s, r)
-        )
-    } else {
-        format!(
-            "{who}, the pelvis stayed level (drop {:.1} cm).",
-            drop.max(0.0)
-        )
+        ),
+        RunStatus::Ok => format!(
+            "{who}, the model held the stance and the pelvis stayed level (drop {} cm).",
+            num(drop.max(0.0), 1)
+        ),
+        RunStatus::StillFalling => {
+            let end = row
+                .status_time_s
+                .map(|t| format!(" at {}", secs(t)))
+                .unwrap_or_default();
+            let t2 = row
+                .time_to_trendelenburg_s()
+                .map(|t| format!(" (it had passed 2 cm after {})", secs(t)))
+                .unwrap_or_else(|| " (not yet past 2 cm)".into());
+            format!(
+                "{who}, the foot stayed flat but the pelvis was still dropping on the swing ({}) side when the run ended{end}{t2}: it had not settled, so the stance was not shown to be held and its numbers are not a resting value.",
+                swing_word(s, r)
+            )
+        }
+        RunStatus::LostBalance => format!(
+            "{who}, the model could not hold the stance: it {}.",
+            outcome_phrase(s, r)
+        ),
+        RunStatus::Diverged => format!(
+            "{who}, the simulation broke down (diverged), so treat its numbers with care."
+        ),
+        RunStatus::Failed | RunStatus::Unknown => {
+            format!("{who}, the run {}.", outcome_phrase(s, r))
+        }
     };
-    let (m, cap) = (
-        row.metric("hip_abductor_moment_nm_per_kg"),
-        row.metric("hip_abductor_capacity_nm_per_kg"),
-    );
-    if m.is_finite() && cap.is_finite() && cap > 0.0 {
-        let use_pct = 100.0 * m / cap;
-        if use_pct > 95.0 {
-            let _ = write!(
-                out,
-                " The abductors were maxed out ({use_pct:.0} % of what they can produce)."
-            );
-        } else {
-            let _ = write!(
-                out,
-                " The abductors used {use_pct:.0} % of what they can produce."
-            );
-        }
-    }
-    match row.status {
-        RunStatus::LostBalance => {
-            let _ = write!(
-                out,
-                " The model could not hold the stance and lost its balance{}.",
-                row.status_time_s
-                    .map(|t| format!(" after {t:.2} s"))
-                    .unwrap_or_default()
-            );
-        }
-        RunStatus::Diverged => {
-            out.push_str(" The simulation broke down (diverged), so treat these numbers with care.")
-        }
-        _ => {}
+    if let Some(e) = effort_sentence(s, r) {
+        out.push(' ');
+        out.push_str(&e);
     }
     out
 }
@@ -185,38 +324,386 @@ pub fn describe_run(s: &Summary, r: usize) -> String {
 /// One plain sentence under a side-by-side figure saying which run came out better,
 /// or `None` when they came out about the same.
 pub fn takeaway(s: &Summary, c: &Comparison) -> Option<String> {
-    let held = |r: usize| s.rows[r].status == RunStatus::Ok;
-    let drop = |r: usize| s.rows[r].metric("pelvic_drop_cm");
-    let ok = |r: usize| held(r) && drop(r) <= style::TRENDELENBURG_CM;
     let (l, r) = (c.left, c.right);
-    let (ld, rd) = (drop(l), drop(r));
-    let verdict = |a: usize| {
-        if ok(a) {
-            "kept the pelvis level".to_string()
-        } else if held(a) {
-            format!("let it drop {:.1} cm", drop(a))
-        } else {
-            "could not stop the drop, and the model lost its balance".to_string()
-        }
-    };
-    if ok(l) == ok(r) && held(l) == held(r) && (ld - rd).abs() < 0.3 {
+    if !clearly_better(s, l, r) && !clearly_better(s, r, l) {
         return None;
     }
-    if c.stem == "compare_squats_vs_abductors" {
-        Some(format!(
-            "Squats {}; abductor training {}.",
-            verdict(l),
-            verdict(r)
-        ))
-    } else if c.stem == "compare_strong_vs_weak" {
-        Some(format!(
+    let verdict = |a: usize| {
+        let row = &s.rows[a];
+        match row.status {
+            RunStatus::Ok => match row.metric_opt("pelvic_drop_cm") {
+                Some(d) if d > style::TRENDELENBURG_CM => format!("let it drop {} cm", num(d, 1)),
+                _ => "kept the pelvis level".to_string(),
+            },
+            RunStatus::StillFalling => "could not stop the drop before the run ended".into(),
+            RunStatus::LostBalance => row
+                .fall_time_s()
+                .map(|t| format!("could not stop the drop and fell after {}", secs(t)))
+                .unwrap_or_else(|| "could not stop the drop and fell".into()),
+            _ => "did not give a usable result".into(),
+        }
+    };
+    Some(match c.stem.as_str() {
+        "compare_squats_vs_abductors" => {
+            format!("Squats {}; abductor training {}.", verdict(l), verdict(r))
+        }
+        "compare_strong_vs_weak" => format!(
             "Strong abductors {}; weak abductors {}.",
             verdict(l),
             verdict(r)
-        ))
+        ),
+        "compare_lean_off_vs_on" => format!(
+            "Without trunk lean the model {}; leaning over the stance leg it {}.",
+            verdict(l),
+            verdict(r)
+        ),
+        _ => format!("Left: {}. Right: {}.", verdict(l), verdict(r)),
+    })
+}
+
+/// What the largest knee FPPA of the runs means, against stated thresholds: the knee
+/// is said to cave in only above [`style::FPPA_VISIBLE_DEG`], the smallest FPPA a 2D
+/// video measurement can tell from a straight knee.
+pub fn knee_verdict(max_fppa_deg: f64) -> String {
+    let (h, pf) = (style::FPPA_HEALTHY, style::FPPA_PFP);
+    let v = style::FPPA_VISIBLE_DEG;
+    if max_fppa_deg <= 0.5 {
+        "the knee did not move inward".into()
+    } else if max_fppa_deg < v {
+        format!(
+            "the knee moved slightly inward (toward valgus), by less than the {}° that a 2D video measurement can tell apart from a straight knee ({}), so it did not visibly cave in",
+            num(v, 1),
+            style::FPPA_VISIBLE_CITE
+        )
+    } else if max_fppa_deg < pf.0 - pf.1 {
+        format!(
+            "the knee caved in visibly (more than {}°), within the range of healthy people in a single-leg squat ({} ± {}°)",
+            num(v, 1),
+            num(h.0, 1),
+            num(h.1, 1)
+        )
     } else {
-        Some(format!("Left: {}. Right: {}.", verdict(l), verdict(r)))
+        format!(
+            "the knee caved in as far as in people with patellofemoral pain in a single-leg squat ({} ± {}°)",
+            num(pf.0, 1),
+            num(pf.1, 1)
+        )
     }
+}
+
+/// The knee paragraph: the largest FPPA reached in each run (`knee_fppa_peak_deg`, or
+/// the recorded value where the peak is missing), read against [`knee_verdict`].
+pub fn knee_sentence(s: &Summary) -> Option<String> {
+    let key = if s.has_column("knee_fppa_peak_deg") {
+        "knee_fppa_peak_deg"
+    } else {
+        "knee_fppa_deg"
+    };
+    let fppa: Vec<f64> = s.rows.iter().filter_map(|r| r.metric_opt(key)).collect();
+    if fppa.is_empty() {
+        return None;
+    }
+    let lo = fppa.iter().cloned().fold(f64::MAX, f64::min);
+    let hi = fppa.iter().cloned().fold(f64::MIN, f64::max);
+    let what = if key == "knee_fppa_peak_deg" {
+        "at its largest"
+    } else {
+        "recorded"
+    };
+    let range = if (hi - lo).abs() < 0.05 || s.rows.len() == 1 {
+        format!("{}°", num(hi, 1))
+    } else {
+        format!(
+            "between {}° and {}° (depending on the run)",
+            num(lo, 1),
+            num(hi, 1)
+        )
+    };
+    Some(format!(
+        "The knee: its frontal plane projection angle (FPPA: how far the knee sits inside the line from hip to ankle, as a camera in front sees it; + = inward) was, {what}, {range}: {}. For comparison, healthy people reach {} ± {}° and people with patellofemoral pain {} ± {}° in a single-leg squat ({}), which bends the knee more than this stance.",
+        knee_verdict(hi),
+        num(style::FPPA_HEALTHY.0, 1),
+        num(style::FPPA_HEALTHY.1, 1),
+        num(style::FPPA_PFP.0, 1),
+        num(style::FPPA_PFP.1, 1),
+        style::FPPA_CITE
+    ))
+}
+
+/// How a run ended, in five classes used to summarise sweeps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Held, drop within 2 cm.
+    Level,
+    /// Held, drop above 2 cm.
+    Dropped,
+    /// Still dropping at the end.
+    StillFalling,
+    /// Lost balance.
+    Fell,
+    /// Diverged, failed or unknown.
+    Broken,
+}
+
+/// The outcome class of run `r`.
+pub fn outcome(s: &Summary, r: usize) -> Outcome {
+    let row = &s.rows[r];
+    match row.status {
+        RunStatus::Ok => {
+            if row.metric("pelvic_drop_cm") > style::TRENDELENBURG_CM {
+                Outcome::Dropped
+            } else {
+                Outcome::Level
+            }
+        }
+        RunStatus::StillFalling => Outcome::StillFalling,
+        RunStatus::LostBalance => Outcome::Fell,
+        _ => Outcome::Broken,
+    }
+}
+
+/// The range of some times (s), e.g. "0.21 s" or "0.21–0.95 s".
+fn time_range(ts: &[f64]) -> Option<String> {
+    let lo = ts.iter().cloned().fold(f64::INFINITY, f64::min);
+    let hi = ts.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+    if !lo.is_finite() {
+        return None;
+    }
+    Some(if num(lo, 2) == num(hi, 2) {
+        secs(lo)
+    } else {
+        format!("{}–{}", num(lo, 2), secs(hi))
+    })
+}
+
+/// Sentences for a sweep along one strength factor (`xs` sorted, with their rows):
+/// where the pelvis stayed within 2 cm, and what happened below, as ranges of strength
+/// with the times to the 2 cm drop and to the fall.
+pub fn strength_sweep_sentences(s: &Summary, pts: &[(f64, usize)], muscle: &str) -> String {
+    let xs: Vec<f64> = pts.iter().map(|p| p.0).collect();
+    let d = text::pct_decimals(&xs);
+    let f = move |x: f64| pct_dec(x, d);
+    let cls: Vec<Outcome> = pts.iter().map(|p| outcome(s, p.1)).collect();
+    let is = |o: Outcome| cls.iter().map(|c| *c == o).collect::<Vec<bool>>();
+    let level = is(Outcome::Level);
+    let mut t = String::new();
+    let first_level = level.iter().position(|l| *l);
+    let last_bad = level.iter().rposition(|l| !*l);
+    let separated = match (first_level, last_bad) {
+        (Some(a), Some(b)) => b < a && level[a..].iter().all(|l| *l),
+        _ => false,
+    };
+    if separated {
+        let (a, b) = (first_level.unwrap_or(0), last_bad.unwrap_or(0));
+        let _ = write!(
+            t,
+            "The pelvis stayed within the 2 cm limit with the {muscle} at {} of normal strength or more; with {} or less it did not.",
+            f(xs[a]),
+            f(xs[b])
+        );
+    } else if first_level.is_none() {
+        let _ = write!(
+            t,
+            "At none of the {muscle} strengths tried did the pelvis stay within the 2 cm limit."
+        );
+    } else if last_bad.is_none() {
+        let _ = write!(
+            t,
+            "At every {muscle} strength tried ({}), the pelvis stayed within the 2 cm limit.",
+            text::summarise_ranges(&xs, &level, 3, &f)
+        );
+    } else {
+        let _ = write!(
+            t,
+            "The pelvis stayed within the 2 cm limit with the {muscle} at {}; the outcome does not change in one step with strength here, so look at the curve.",
+            text::summarise_ranges(&xs, &level, 3, &f)
+        );
+    }
+    let times = |o: Outcome, get: &dyn Fn(usize) -> Option<f64>| -> Vec<f64> {
+        pts.iter()
+            .zip(&cls)
+            .filter(|(_, c)| **c == o)
+            .filter_map(|(p, _)| get(p.1))
+            .collect()
+    };
+    let mut parts = Vec::new();
+    let dropped = is(Outcome::Dropped);
+    if dropped.iter().any(|x| *x) {
+        parts.push(format!(
+            "at {} the model held the stance with the pelvis dropped more than 2 cm",
+            text::summarise_ranges(&xs, &dropped, 3, &f)
+        ));
+    }
+    let still = is(Outcome::StillFalling);
+    if still.iter().any(|x| *x) {
+        let t2 = time_range(&times(Outcome::StillFalling, &|r| {
+            s.rows[r].time_to_trendelenburg_s()
+        }))
+        .map(|x| format!(" (the drop passed 2 cm after {x})"))
+        .unwrap_or_default();
+        parts.push(format!(
+            "at {} the pelvis was still dropping when the run ended{t2}",
+            text::summarise_ranges(&xs, &still, 3, &f)
+        ));
+    }
+    let fell = is(Outcome::Fell);
+    if fell.iter().any(|x| *x) {
+        let tf = times(Outcome::Fell, &|r| s.rows[r].fall_time_s());
+        let when = time_range(&tf)
+            .map(|x| {
+                // Sooner the weaker: fall times rising with strength.
+                let rising = tf.windows(2).all(|w| w[1] >= w[0] - 1e-9) && tf.len() >= 3;
+                format!(
+                    " after {x}{}",
+                    if rising {
+                        ", the sooner the weaker"
+                    } else {
+                        ""
+                    }
+                )
+            })
+            .unwrap_or_default();
+        let t2 = time_range(&times(Outcome::Fell, &|r| {
+            s.rows[r].time_to_trendelenburg_s()
+        }))
+        .map(|x| format!("; the drop had passed 2 cm after {x}"))
+        .unwrap_or_default();
+        parts.push(format!(
+            "at {} the model lost its balance{when}{t2}",
+            text::summarise_ranges(&xs, &fell, 3, &f)
+        ));
+    }
+    let broken = is(Outcome::Broken);
+    if broken.iter().any(|x| *x) {
+        parts.push(format!(
+            "at {} the run did not finish normally (diverged or failed)",
+            text::summarise_ranges(&xs, &broken, 3, &f)
+        ));
+    }
+    if !parts.is_empty() {
+        let mut j = text::join_and(&parts);
+        if let Some(c) = j.get(..1) {
+            j = c.to_uppercase() + &j[1..];
+        }
+        let _ = write!(t, " {j}.");
+    }
+    // The reserve: a clearly weakened run that still held a level pelvis.
+    if let Some(w) = pts.iter().zip(&cls).find(|(p, c)| {
+        p.0 < 0.75 && **c == Outcome::Level && s.rows[p.1].metric("pelvic_drop_cm") < 1.0
+    }) {
+        let _ = write!(
+            t,
+            " Losing {} of {} strength still left the pelvis level: standing on one leg normally needs only part of what the abductors can do, so a moderate loss is absorbed by the reserve (as in people whose abductors were weakened by half with a nerve block, Kendall et al. 2013). The drop appears once the abductors can no longer produce the moment the stance needs while also doing their other jobs (they also flex and rotate the hip).",
+            pct_dec(1.0 - w.0 .0, d),
+            muscle.trim_end_matches('s')
+        );
+    }
+    t
+}
+
+/// The values of parameter `i` among `rows`, as ranges over all its values in the
+/// summary, e.g. "glute med 30–60 %".
+fn param_ranges(s: &Summary, i: usize, rows: &[usize]) -> String {
+    let name = param_short(&s.params[i]);
+    let is_strength = s.params[i].starts_with("strength.");
+    if s.param_is_numeric(i) {
+        let mut all: Vec<f64> = (0..s.rows.len())
+            .filter_map(|r| s.param_f64(r, i))
+            .collect();
+        all.sort_by(f64::total_cmp);
+        all.dedup_by(|a, b| (*a - *b).abs() < 1e-12);
+        let flags: Vec<bool> = all
+            .iter()
+            .map(|v| rows.iter().any(|&r| s.param_f64(r, i) == Some(*v)))
+            .collect();
+        let d = text::pct_decimals(&all);
+        let fmt = move |x: f64| {
+            if is_strength {
+                pct_dec(x, d)
+            } else {
+                format!("{}", (x * 1000.0).round() / 1000.0)
+            }
+        };
+        format!("{name} {}", text::summarise_ranges(&all, &flags, 3, &fmt))
+    } else {
+        let mut vals: Vec<String> = rows
+            .iter()
+            .map(|&r| super::param_words(&s.params[i], &s.rows[r].params[i]))
+            .collect();
+        vals.sort();
+        vals.dedup();
+        vals.join(" or ")
+    }
+}
+
+/// Any sweep: how many runs ended how, and where in the parameter space (as ranges
+/// of each varying parameter, never a list of hundreds of runs).
+pub fn sweep_counts_sentence(s: &Summary) -> String {
+    let n = s.rows.len();
+    let classes = [
+        (
+            Outcome::Level,
+            "held the stance with the pelvis within 2 cm",
+        ),
+        (
+            Outcome::Dropped,
+            "held the stance with a drop of more than 2 cm",
+        ),
+        (
+            Outcome::StillFalling,
+            "were still dropping when the run ended",
+        ),
+        (Outcome::Fell, "lost their balance"),
+        (Outcome::Broken, "did not finish normally"),
+    ];
+    let varying = s.varying_params();
+    let mut parts = Vec::new();
+    for (o, what) in classes {
+        let rows: Vec<usize> = (0..n).filter(|&r| outcome(s, r) == o).collect();
+        if rows.is_empty() {
+            continue;
+        }
+        let k = rows.len();
+        let head = if k == n {
+            format!("All {n} runs {what}")
+        } else {
+            format!("{k} of {n} {what}")
+        };
+        let where_ = if k == n || varying.is_empty() {
+            String::new()
+        } else if k <= 3 {
+            format!(
+                " ({})",
+                rows.iter()
+                    .map(|&r| run_caption(s, r))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            )
+        } else {
+            format!(
+                " ({})",
+                varying
+                    .iter()
+                    .map(|&i| param_ranges(s, i, &rows))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        };
+        parts.push(format!("{head}{where_}"));
+    }
+    let mut out = parts.join("; ");
+    out.push('.');
+    let t2: Vec<f64> = (0..n)
+        .filter(|&r| !s.rows[r].status.held())
+        .filter_map(|r| s.rows[r].time_to_trendelenburg_s())
+        .collect();
+    if let Some(x) = time_range(&t2) {
+        let _ = write!(
+            out,
+            " In the runs that did not hold, the drop passed 2 cm after {x}."
+        );
+    }
+    out
 }
 
 /// The reading of the whole directory, as paragraphs.
@@ -230,35 +717,38 @@ pub fn reading(s: &Summary, comparisons: &[Comparison]) -> Vec<String> {
         .param_index("task.compensation")
         .filter(|c| s.varying_params().contains(c))
     {
-        let others: Vec<usize> = s.varying_params().into_iter().filter(|&i| i != c).collect();
+        let pairs = super::lean_pairs(s, c);
         let mut lines = Vec::new();
-        for off in (0..s.rows.len()).filter(|&r| s.rows[r].params[c].trim() == "false") {
-            let Some(on) = (0..s.rows.len()).find(|&r| {
-                s.rows[r].params[c].trim() == "true"
-                    && others
-                        .iter()
-                        .all(|&i| s.rows[r].params[i] == s.rows[off].params[i])
-            }) else {
-                continue;
+        for &(off, on) in pairs.iter().take(6) {
+            let caption = super::caption_without(s, off, Some(c));
+            let better = if clearly_better(s, on, off) {
+                "leaning helped"
+            } else if clearly_better(s, off, on) {
+                "leaning made it worse"
+            } else {
+                "leaning made little difference"
             };
-            let (a, b) = (&s.rows[off], &s.rows[on]);
-            let helped = a.status != RunStatus::Ok && b.status == RunStatus::Ok
-                || b.metric("pelvic_drop_cm") < a.metric("pelvic_drop_cm") - 0.5;
-            if helped {
-                let caption = run_caption(s, off)
-                    .split(", ")
-                    .filter(|t| !t.starts_with("compensation"))
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                lines.push(format!(
-                    "With {caption}: without leaning, the pelvis dropped {:.1} cm{}; leaning the trunk {:.0}° over the stance leg, it dropped {:.1} cm{}.",
-                    a.metric("pelvic_drop_cm").max(0.0),
-                    if a.status == RunStatus::LostBalance { " and the model lost its balance" } else { "" },
-                    b.metric("trunk_lean_deg"),
-                    b.metric("pelvic_drop_cm").max(0.0),
-                    if b.status == RunStatus::Ok { " and the stance was held" } else { " and the model still lost its balance" },
-                ));
-            }
+            let lean = s.rows[on].metric("trunk_lean_deg");
+            let leaning = if lean.abs() < 0.5 {
+                "allowed to lean, it did not need to and".to_string()
+            } else {
+                format!("leaning the trunk {}° over the stance leg it", num(lean, 0))
+            };
+            lines.push(format!(
+                "With {caption}: without leaning the model {}; {leaning} {} ({better}).",
+                outcome_phrase(s, off),
+                outcome_phrase(s, on),
+            ));
+        }
+        if pairs.len() > 6 {
+            let helped = pairs
+                .iter()
+                .filter(|&&(off, on)| clearly_better(s, on, off))
+                .count();
+            lines.push(format!(
+                "Over all {} pairs of runs that differ only in the lean, leaning helped in {helped}.",
+                pairs.len()
+            ));
         }
         if !lines.is_empty() {
             p.push(format!(
@@ -272,31 +762,17 @@ pub fn reading(s: &Summary, comparisons: &[Comparison]) -> Vec<String> {
         .param_index("strength.hip_abductors")
         .filter(|a| s.varying_params().contains(a) && s.param_is_numeric(*a))
     {
-        let mut pts: Vec<(f64, f64, RunStatus)> = (0..s.rows.len())
+        let mut pts: Vec<(f64, usize)> = (0..s.rows.len())
             .filter(|&r| {
                 s.varying_params()
                     .iter()
                     .filter(|&&i| i != a)
                     .all(|&i| s.rows[r].params[i] == s.modal_value(i))
             })
-            .map(|r| {
-                (
-                    s.param_f64(r, a).unwrap_or(f64::NAN),
-                    s.rows[r].metric("pelvic_drop_cm"),
-                    s.rows[r].status,
-                )
-            })
+            .map(|r| (s.param_f64(r, a).unwrap_or(f64::NAN), r))
             .collect();
         pts.sort_by(|x, y| x.0.total_cmp(&y.0));
         if pts.len() >= 2 {
-            let ok: Vec<&(f64, f64, RunStatus)> = pts
-                .iter()
-                .filter(|x| x.1 <= style::TRENDELENBURG_CM && x.2 == RunStatus::Ok)
-                .collect();
-            let bad: Vec<&(f64, f64, RunStatus)> = pts
-                .iter()
-                .filter(|x| x.1 > style::TRENDELENBURG_CM || x.2 != RunStatus::Ok)
-                .collect();
             let mut t = String::new();
             // The runs compared here have every other varying parameter at its most
             // common value; say which when that matters (e.g. no trunk lean).
@@ -321,158 +797,50 @@ pub fn reading(s: &Summary, comparisons: &[Comparison]) -> Vec<String> {
                 let first = c.next().map(|f| f.to_uppercase().collect::<String>());
                 let _ = write!(t, "{}{}: ", first.unwrap_or_default(), c.as_str());
             }
-            match (ok.first(), bad.last()) {
-                (Some(o), Some(b)) if b.0 < o.0 => {
-                    let _ = write!(
-                        t,
-                        "The pelvis stayed within the 2 cm limit down to abductors at {} of normal strength; at {} and weaker it dropped further or the model lost its balance.",
-                        pct(Some(o.0)),
-                        pct(Some(b.0))
-                    );
-                }
-                (Some(_), None) => t.push_str(
-                    "At every abductor strength tried, the pelvis stayed within the 2 cm limit.",
-                ),
-                (None, Some(_)) => t.push_str(
-                    "At every abductor strength tried, the pelvis dropped more than 2 cm or the model lost its balance.",
-                ),
-                _ => t.push_str(
-                    "The pelvic drop does not change monotonically with abductor strength in these runs; look at the curve.",
-                ),
-            }
-            let fell: Vec<String> = pts
-                .iter()
-                .filter(|x| x.2 == RunStatus::LostBalance)
-                .map(|x| pct(Some(x.0)))
-                .collect();
-            if !fell.is_empty() {
-                let _ = write!(
-                    t,
-                    " The model lost its balance with the abductors at {}.",
-                    fell.join(", ")
-                );
-            }
-            // The reserve: a clearly weakened run that still held a level pelvis.
-            if let Some(w) = pts
-                .iter()
-                .find(|x| x.0 < 0.75 && x.1 < 1.0 && x.2 == RunStatus::Ok)
-            {
-                let _ = write!(
-                    t,
-                    " Losing {} of abductor strength still left the pelvis level: standing on one leg normally needs only part of what the abductors can do, so a moderate loss is absorbed by the reserve (as in people whose abductors were weakened by half with a nerve block, Kendall et al. 2013). The drop appears once the abductors can no longer produce the moment the stance needs while also doing their other jobs (they also flex and rotate the hip).",
-                    pct(Some(1.0 - w.0))
-                );
-            }
+            t.push_str(&strength_sweep_sentences(s, &pts, "abductors"));
             p.push(t);
         }
     }
     for c in comparisons {
-        let outcome = |r: usize| {
-            let row = &s.rows[r];
-            let d = row.metric("pelvic_drop_cm");
-            match row.status {
-                RunStatus::Ok => format!("the pelvis dropped {d:.1} cm and the stance was held"),
-                st => format!(
-                    "the model {}{} (pelvic drop {d:.1} cm at that moment)",
-                    st.describe(),
-                    row.status_time_s
-                        .map(|t| format!(" after {t:.2} s"))
-                        .unwrap_or_default()
-                ),
-            }
-        };
-        // Held beats fell; then the smaller drop.
-        let score = |r: usize| {
-            let row = &s.rows[r];
-            (row.status == RunStatus::Ok, -row.metric("pelvic_drop_cm"))
-        };
-        let (sl, sr) = (score(c.left), score(c.right));
+        let (l, r) = (c.left, c.right);
         if c.stem == "compare_squats_vs_abductors" {
-            let better = if sr.0 && !sl.0 || (sr.0 == sl.0 && sr.1 > sl.1 + 0.2) {
+            let better = if clearly_better(s, r, l) {
                 "Training the abductors helped more than squats"
-            } else if sl.0 && !sr.0 || (sr.0 == sl.0 && sl.1 > sr.1 + 0.2) {
+            } else if clearly_better(s, l, r) {
                 "Here squats helped more than abductor training"
             } else {
                 "Both came out about the same"
             };
             p.push(format!(
-                "Squats vs abductor training. {}: {}. {}: {}. {better}: squats mostly strengthen glute max, whose fibres run largely into the iliotibial band and barely hold the pelvis sideways, while glute med and min are the muscles that keep it level.",
+                "Squats vs abductor training. {}: the model {}. {}: the model {}. {better}: squats mostly strengthen glute max, whose fibres run largely into the iliotibial band and barely hold the pelvis sideways, while glute med and min are the muscles that keep it level.",
                 c.left_label,
-                outcome(c.left),
+                outcome_phrase(s, l),
                 c.right_label,
-                outcome(c.right)
+                outcome_phrase(s, r)
             ));
         } else {
             p.push(format!(
-                "{}. {}: {}. {}: {}.",
+                "{}. {}: the model {}. {}: the model {}.",
                 c.title,
                 c.left_label,
-                outcome(c.left),
+                outcome_phrase(s, l),
                 c.right_label,
-                outcome(c.right)
+                outcome_phrase(s, r)
             ));
         }
     }
-    // Any other sweep: which runs held a level pelvis and which did not.
-    if s.rows.len() > 1 && p.is_empty() {
-        let bad: Vec<String> = (0..s.rows.len())
-            .filter(|&r| {
-                s.rows[r].status != RunStatus::Ok
-                    || s.rows[r].metric("pelvic_drop_cm") > style::TRENDELENBURG_CM
-            })
-            .map(|r| {
-                let what = if s.rows[r].status == RunStatus::LostBalance {
-                    "lost its balance"
-                } else {
-                    "dropped past 2 cm"
-                };
-                format!("{} ({what})", run_caption(s, r))
-            })
-            .collect();
-        p.push(if bad.is_empty() {
-            format!(
-                "All {} runs held the stance with the pelvis within the 2 cm limit.",
-                s.rows.len()
-            )
-        } else {
-            format!(
-                "{} of {} runs held the stance with the pelvis within the 2 cm limit. The others: {}.",
-                s.rows.len() - bad.len(),
-                s.rows.len(),
-                bad.join("; ")
-            )
-        });
+    // Any sweep: how the runs ended, as counts and parameter ranges.
+    if s.rows.len() > 1 {
+        p.push(sweep_counts_sentence(s));
     }
-    // The knee.
-    let fppa: Vec<f64> = s
-        .rows
-        .iter()
-        .map(|r| r.metric("knee_fppa_deg"))
-        .filter(|x| x.is_finite())
-        .collect();
-    if !fppa.is_empty() {
-        let lo = fppa.iter().cloned().fold(f64::MAX, f64::min);
-        let hi = fppa.iter().cloned().fold(f64::MIN, f64::max);
-        let range = if (hi - lo).abs() < 0.05 {
-            format!("{lo:.1}°")
-        } else {
-            format!("between {lo:.1}° and {hi:.1}°")
-        };
-        let (h, pf) = (style::FPPA_HEALTHY, style::FPPA_PFP);
-        let verdict = if hi < h.0 - h.1 {
-            "below the healthy group's range, so the knee did not cave in"
-        } else if hi < pf.0 - pf.1 {
-            "within the healthy range"
-        } else {
-            "in the range seen in people with knee pain"
-        };
-        p.push(format!(
-            "The knee: its frontal plane projection angle (FPPA, how far the knee falls inward as seen by a camera in front) was {range}, {verdict} (healthy {:.1} ± {:.1}°, patellofemoral pain {:.1} ± {:.1}°; {}; a squat bends the knee more than this stance, so those values are an upper guide).",
-            h.0, h.1, pf.0, pf.1, style::FPPA_CITE
-        ));
+    if let Some(k) = knee_sentence(s) {
+        p.push(k);
     }
     p
 }
+
+/// The results table lists at most this many runs (evenly spaced).
+const MAX_TABLE_ROWS: usize = 60;
 
 const CSS: &str = "body{font-family:'DejaVu Sans',Helvetica,Arial,sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;color:#222;line-height:1.5}
 h1{font-size:1.8em}h2{margin-top:2em;border-bottom:2px solid #ddd}
@@ -530,21 +898,43 @@ pub fn render(
     for &i in &shown {
         let _ = write!(h, "<th>{}</th>", esc(&param_label(&s.params[i])));
     }
-    let cols: &[(&str, &str)] = &[
-        ("pelvic_drop_cm", "pelvic drop (cm)"),
-        ("pelvic_drop_deg", "pelvic drop (deg)"),
-        ("hip_adduction_deg", "hip adduction (deg)"),
-        ("hip_internal_rotation_deg", "hip int. rotation (deg)"),
-        ("knee_fppa_deg", "knee FPPA (deg)"),
-        ("knee_medial_shift_mm", "knee medial shift (mm)"),
-        ("trunk_lean_deg", "trunk lean (deg)"),
-        ("hip_contact_force_bw", "hip force (x BW)"),
+    // Steady-state columns are filled only for runs that held the stance; the peak
+    // and time columns are comparable for every run.
+    let cols: &[(&str, &str, bool)] = &[
+        ("pelvic_drop_cm", "pelvic drop, steady (cm)", true),
+        ("pelvic_drop_peak_cm", "pelvic drop, peak (cm)", false),
+        ("time_to_trendelenburg_s", "time to 2 cm drop (s)", false),
+        ("hip_adduction_deg", "hip adduction, steady (deg)", true),
+        (
+            "hip_internal_rotation_deg",
+            "hip int. rotation, steady (deg)",
+            true,
+        ),
+        ("knee_fppa_peak_deg", "knee FPPA, peak (deg)", false),
+        ("trunk_lean_deg", "trunk lean, steady (deg)", true),
+        ("hip_contact_force_bw", "hip force, steady (x BW)", true),
     ];
-    for (_, t) in cols {
+    let cols: Vec<&(&str, &str, bool)> = cols.iter().filter(|c| s.has_column(c.0) || c.2).collect();
+    for (_, t, _) in &cols {
         let _ = write!(h, "<th>{t}</th>");
     }
-    h.push_str("<th>abductor effort</th><th>outcome</th></tr>\n");
-    for (r, row) in s.rows.iter().enumerate() {
+    let effort_head = if s.has_effort() {
+        "abductor effort (moment / usable capacity)</th><th>compartments saturated (of 6)"
+    } else {
+        "abductor moment / all-out maximum (not all usable)"
+    };
+    let _ = writeln!(h, "<th>{effort_head}</th><th>outcome</th></tr>");
+    // A very large sweep: every k-th run, so the page stays readable; summary.csv has all.
+    let n = s.rows.len();
+    let shown_rows: Vec<usize> = if n <= MAX_TABLE_ROWS {
+        (0..n).collect()
+    } else {
+        (0..MAX_TABLE_ROWS)
+            .map(|k| k * (n - 1) / (MAX_TABLE_ROWS - 1))
+            .collect()
+    };
+    for &r in &shown_rows {
+        let row = &s.rows[r];
         let _ = write!(h, "<tr><td class=\"id\">{}</td>", esc(&row.run_id));
         for &i in &shown {
             // Strength factors as percentages, as the column title says.
@@ -554,13 +944,24 @@ pub fn render(
             };
             let _ = write!(h, "<td>{}</td>", esc(&v));
         }
-        for (k, _) in cols {
-            let v = row.metric(k);
-            let bad = *k == "pelvic_drop_cm" && v > style::TRENDELENBURG_CM;
-            let cell = if v.is_finite() {
-                format!("{v:.1}")
+        for (k, _, steady) in &cols {
+            let v = if *steady {
+                row.steady(k)
             } else {
-                "–".into()
+                row.metric_opt(k)
+            };
+            let cell = match v {
+                Some(v) if *k == "time_to_trendelenburg_s" => num(v, 2),
+                Some(v) => num(v, 1),
+                None if *k == "time_to_trendelenburg_s" => "never".into(),
+                None => "–".into(),
+            };
+            let bad = match *k {
+                "pelvic_drop_cm" | "pelvic_drop_peak_cm" => {
+                    v.is_some_and(|v| v > style::TRENDELENBURG_CM)
+                }
+                "time_to_trendelenburg_s" => v.is_some(),
+                _ => false,
             };
             if bad {
                 let _ = write!(h, "<td class=\"bad\">{cell}</td>");
@@ -568,19 +969,31 @@ pub fn render(
                 let _ = write!(h, "<td>{cell}</td>");
             }
         }
-        let (m, c) = (
-            row.metric("hip_abductor_moment_nm_per_kg"),
-            row.metric("hip_abductor_capacity_nm_per_kg"),
-        );
-        let eff = if m.is_finite() && c > 0.0 {
-            format!("{:.0} %", 100.0 * m / c)
+        if s.has_effort() {
+            let e = row
+                .metric_opt("hip_abductor_effort")
+                .map(|e| pct_dec(e, 0))
+                .unwrap_or_else(|| "–".into());
+            let n = row
+                .metric_opt("hip_abductors_saturated")
+                .map(|n| num(n, if (n - n.round()).abs() < 0.05 { 0 } else { 1 }))
+                .unwrap_or_else(|| "–".into());
+            let _ = write!(h, "<td>{e}</td><td>{n}</td>");
         } else {
-            "–".into()
-        };
-        let _ = write!(h, "<td>{eff}</td>");
+            let (m, c) = (
+                row.metric("hip_abductor_moment_nm_per_kg"),
+                row.metric("hip_abductor_capacity_nm_per_kg"),
+            );
+            let eff = if m.is_finite() && c > 0.0 {
+                pct_dec(m / c, 0)
+            } else {
+                "–".into()
+            };
+            let _ = write!(h, "<td>{eff}</td>");
+        }
         let mut outcome = row.status.describe().to_string();
         if let Some(t) = row.status_time_s.filter(|_| row.status != RunStatus::Ok) {
-            let _ = write!(outcome, " at {t:.2} s");
+            let _ = write!(outcome, " at {}", secs(t));
         }
         let cls = if row.status == RunStatus::Ok {
             ""
@@ -588,9 +1001,16 @@ pub fn render(
             " class=\"bad\""
         };
         let _ = writeln!(h, "<td{cls}>{}</td></tr>", esc(&outcome));
-        let _ = r;
     }
-    h.push_str("</table>\n<p>Values are averages over the last part of each run (its steady state); for a run that lost balance, the values at the moment it lost balance, so they are not a resting value. Red: pelvic drop above the 2 cm Trendelenburg line.</p>\n");
+    h.push_str("</table>\n");
+    if shown_rows.len() < n {
+        let _ = writeln!(
+            h,
+            "<p>{} of the {n} runs are shown, evenly spaced; <code>summary.csv</code> has every run.</p>",
+            shown_rows.len()
+        );
+    }
+    h.push_str("<p>Steady values are averages over the last part of a run that held the stance; a run that lost its balance or was still dropping at the end has no steady state, so those cells are empty (–). The time until the pelvic drop passed 2 cm means the same for every run; a peak is the largest value during the run (for a run that fell, before the fall). Red: pelvic drop above the 2 cm Trendelenburg line.</p>\n");
 
     if !figs.compare.is_empty() {
         h.push_str("<h2>Side by side</h2>\n");

@@ -69,6 +69,14 @@ pub const FPPA_HEALTHY: (f64, f64) = (8.4, 5.1);
 pub const FPPA_PFP: (f64, f64) = (16.8, 5.4);
 /// Citation for the FPPA references.
 pub const FPPA_CITE: &str = "Herrington 2014, single-leg squat";
+/// The report calls the knee "caving in" (visible valgus) only above this FPPA (deg): the
+/// smallest detectable difference of 2D FPPA, 7.5-8.9 deg (Munro, Herrington & Carolan
+/// 2012, J Sport Rehabil 21:7). A smaller angle cannot be told from a straight knee on video.
+pub const FPPA_VISIBLE_DEG: f64 = 7.5;
+/// Citation for [`FPPA_VISIBLE_DEG`].
+pub const FPPA_VISIBLE_CITE: &str = "Munro, Herrington & Carolan 2012";
+/// A compartment counts as saturated at this activation (as `hip_abductors_saturated`).
+pub const SATURATED_ACTIVATION: f64 = 0.95;
 
 /// In-vivo hip contact force in one-legged stance (BW), mean and SD. Bergmann et al. 2016.
 pub const HIP_CONTACT_INVIVO: (f64, f64) = (2.61, 0.29);
@@ -106,6 +114,26 @@ pub fn heat(cm: f64) -> RGBColor {
             RGBColor(250, 190, 50),
             RGBColor(160, 15, 15),
             (t - 0.5) / 0.5,
+        )
+    }
+}
+
+/// Heat-map colour for a run that held the stance with the pelvis level (never past 2 cm).
+pub const HELD_LEVEL: RGBColor = RGBColor(185, 225, 180);
+/// Heat-map colour for a run that did not settle but never passed 2 cm.
+pub const NOT_SETTLED: RGBColor = RGBColor(205, 195, 232);
+
+/// Heat-map colour for the time until the pelvic drop passed 2 cm, as a fraction `f`
+/// of the longest run: dark red at once (f = 0), orange, pale amber late (f = 1).
+pub fn time_heat(f: f64) -> RGBColor {
+    let f = f.clamp(0.0, 1.0);
+    if f < 0.5 {
+        mix(RGBColor(120, 0, 10), RGBColor(235, 110, 30), f / 0.5)
+    } else {
+        mix(
+            RGBColor(235, 110, 30),
+            RGBColor(252, 225, 140),
+            (f - 0.5) / 0.5,
         )
     }
 }
