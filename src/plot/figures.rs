@@ -713,12 +713,16 @@ where
                     "somewhere in here".to_string(),
                     "the reserve runs out".to_string(),
                 ];
-                let cands = [
-                    ((m, y0 + dy), HPos::Center, VPos::Bottom),
-                    ((m, (y0 + t) / 2.0), HPos::Center, VPos::Center),
-                    ((m, y1 - dy), HPos::Center, VPos::Top),
-                    ((m, t + dy), HPos::Center, VPos::Bottom),
-                ];
+                // In the band if it is free there, else beside it (left, then right).
+                let mut cands = Vec::new();
+                for (x, hp) in [(m, HPos::Center), (a, HPos::Right), (b, HPos::Left)] {
+                    cands.extend([
+                        ((x, y0 + dy), hp, VPos::Bottom),
+                        ((x, (y0 + t) / 2.0), hp, VPos::Center),
+                        ((x, y1 - dy), hp, VPos::Top),
+                        ((x, t + dy), hp, VPos::Bottom),
+                    ]);
+                }
                 place_label(chart, &l, &st(&style::TRUNK), &cands, obstacles)?;
             }
         }
@@ -824,8 +828,16 @@ where
             area.draw(&Circle::new((x, y), size, color.filled()))?;
         }
         Marker::Cross => {
-            area.draw(&Circle::new((x, y), size + 2, WHITE.filled()))?;
-            area.draw(&Cross::new((x, y), size + 1, color.stroke_width(3)))?;
+            // A white backing for a marker among few lines; none for small markers
+            // among many, where it would punch holes in the neighbouring lines.
+            if size >= 5 {
+                area.draw(&Circle::new((x, y), size + 2, WHITE.filled()))?;
+            }
+            area.draw(&Cross::new(
+                (x, y),
+                size + 1,
+                color.stroke_width(if size >= 5 { 3 } else { 2 }),
+            ))?;
         }
         Marker::Ring => {
             area.draw(&Circle::new((x, y), size, WHITE.filled()))?;
@@ -1131,7 +1143,14 @@ where
                 .rev()
                 .find(|p| p.0.is_finite() && p.1.is_finite())
             {
-                draw_marker(&pa, rel(*p), l.end, l.color, if big { 8 } else { 6 })?;
+                let es = if many {
+                    3
+                } else if big {
+                    8
+                } else {
+                    6
+                };
+                draw_marker(&pa, rel(*p), l.end, l.color, es)?;
             }
         }
         // Runs without a value here: marks on the x axis, small when there are many.
@@ -2397,18 +2416,22 @@ pub fn run_muscles(path: &Path, s: &Summary, r: usize, ts: &TimeSeries, side: Si
         &lines,
     )?;
     // Panel 3: moment against the usable capacity.
+    // The usable capacity first (drawn on top, thin dashed) so that where the moment
+    // reaches it, the dashes show on the wider red line.
     let mut lines = Vec::new();
     let usable = ts.col(USABLE).is_some();
-    if let Some(mut l) = series_line(ts, MOMENT, style::GLUT_MED, end) {
-        l.label = "abduction moment produced".into();
-        lines.push(l);
-    }
     if usable {
         if let Some(mut l) = series_line(ts, USABLE, BLACK, RunStatus::Ok) {
             l.label = "usable capacity (hip's other moments held)".into();
             l.dashed = true;
+            l.width = 3;
             lines.push(l);
         }
+    }
+    if let Some(mut l) = series_line(ts, MOMENT, style::GLUT_MED, end) {
+        l.label = "abduction moment produced".into();
+        l.width = 7;
+        lines.push(l);
     }
     if let Some(mut l) = series_line(ts, CAPACITY, style::GHOST, RunStatus::Ok) {
         l.label = if usable {

@@ -481,9 +481,14 @@ fn time_range(ts: &[f64]) -> Option<String> {
 /// with the times to the 2 cm drop and to the fall.
 pub fn strength_sweep_sentences(s: &Summary, pts: &[(f64, usize)], muscle: &str) -> String {
     let xs: Vec<f64> = pts.iter().map(|p| p.0).collect();
-    let d = text::pct_decimals(&xs);
-    let f = move |x: f64| pct_dec(x, d);
     let cls: Vec<Outcome> = pts.iter().map(|p| outcome(s, p.1)).collect();
+    // Enough decimals that the strengths either side of every change of outcome differ.
+    let boundaries: Vec<(f64, f64)> = (1..pts.len())
+        .filter(|&i| cls[i] != cls[i - 1])
+        .map(|i| (xs[i - 1], xs[i]))
+        .collect();
+    let d = text::pct_decimals_pairs(&boundaries);
+    let f = move |x: f64| pct_dec(x, d);
     let is = |o: Outcome| cls.iter().map(|c| *c == o).collect::<Vec<bool>>();
     let level = is(Outcome::Level);
     let mut t = String::new();

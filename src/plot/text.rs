@@ -36,6 +36,21 @@ pub fn pct_decimals(values: &[f64]) -> usize {
         .unwrap_or(3)
 }
 
+/// The fewest decimals (0 to 3) at which each pair of percentages prints differently:
+/// the values either side of each boundary a sentence names, so "down to 50 %; at 50 %
+/// and weaker" cannot happen, without printing every value to the precision of the
+/// closest pair in the whole sweep.
+pub fn pct_decimals_pairs(pairs: &[(f64, f64)]) -> usize {
+    (0..=3)
+        .find(|&d| {
+            pairs
+                .iter()
+                .filter(|(a, b)| (a - b).abs() > 1e-12)
+                .all(|&(a, b)| pct_dec(a, d) != pct_dec(b, d))
+        })
+        .unwrap_or(3)
+}
+
 /// Runs of consecutive selected positions: `flags[i]` says whether the i-th point (in
 /// the sweep's sorted order) is selected; the result is `(first, last)` index pairs,
 /// each a maximal block of selected points.
@@ -245,7 +260,11 @@ mod tests {
         let flags: Vec<bool> = xs.iter().map(|&x| x < 0.45).collect();
         let d = pct_decimals(&xs);
         let s = summarise_ranges(&xs, &flags, 3, &|x| pct_dec(x, d));
-        assert_eq!(s, "10.0–44.9 %");
+        // 0.09 % steps: two decimals keep 44.95 % and 45.05 % apart.
+        assert_eq!(s, "10.00–44.95 %");
+        let d = pct_decimals_pairs(&[(0.2, 0.3), (0.4995, 0.5004)]);
+        assert_eq!(d, 2);
+        assert_eq!(pct_decimals_pairs(&[(0.2, 0.3)]), 0);
     }
 
     #[test]
