@@ -1752,7 +1752,7 @@ where
 
 /// Ticks for an axis from `lo` to `hi`: about `n` round values.
 pub fn nice_ticks(lo: f64, hi: f64, n: usize) -> Vec<f64> {
-    if !(hi > lo) || n == 0 {
+    if hi.partial_cmp(&lo) != Some(std::cmp::Ordering::Greater) || n == 0 {
         return vec![lo];
     }
     let raw = (hi - lo) / n as f64;
@@ -1858,8 +1858,8 @@ pub fn heatmap(path: &Path, s: &Summary, g: &Grid) -> DrawResult {
     let mut y = bottom + 40;
     for (c, label) in [
         (style::HELD_LEVEL, "held level"),
-        (style::NOT_SETTLED, "not settled, < 2 cm"),
-        (style::DIVERGED, "diverged / failed"),
+        (style::NOT_SETTLED, "not settled"),
+        (style::DIVERGED, "diverged"),
     ] {
         bar.draw(&Rectangle::new([(20, y - 14), (56, y + 14)], c.filled()))?;
         bar.draw(&Rectangle::new(
