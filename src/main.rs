@@ -581,9 +581,10 @@ fn report(name: &str, recs: &[RunRecord]) {
     } else {
         let count = |s: &str| recs.iter().filter(|r| r.status == s).count();
         eprintln!(
-            "{name}: {} runs: {} ok, {} lost_balance, {} diverged, {} failed to start",
+            "{name}: {} runs: {} ok, {} still_falling, {} lost_balance, {} diverged, {} failed to start",
             recs.len(),
             count("ok"),
+            count("still_falling"),
             count("lost_balance"),
             count("diverged"),
             count("failed")

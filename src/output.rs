@@ -37,6 +37,11 @@ pub fn metric_columns() -> Vec<MetricColumn> {
         ("hip_abduction_shortfall_nm", |m| {
             m.hip_abduction_shortfall_nm
         }),
+        ("hip_abductor_usable_capacity_nm_per_kg", |m| {
+            m.hip_abductor_usable_capacity_nm_per_kg
+        }),
+        ("hip_abductor_effort", |m| m.hip_abductor_effort),
+        ("hip_abductors_saturated", |m| m.hip_abductors_saturated),
         ("lumbar_reserve_nm", |m| m.lumbar_reserve_nm),
         ("swing_reserve_nm", |m| m.swing_reserve_nm),
     ]
@@ -263,6 +268,8 @@ mod tests {
             stance_side: crate::model::Side::Right,
             steady: Metrics::default(),
             steady_muscles: MuscleSample::default(),
+            measures: Vec::new(),
+            notes: Vec::new(),
             steps: 1,
             wall_time_s: 0.0,
         };

@@ -9,10 +9,11 @@
 //! then `summary.csv`, `summary.json`, `timing.csv` (wall times: the one file that
 //! differs between otherwise identical runs) and `manifest.json`.
 
+use crate::measures::MEASURES;
 use crate::model::Model;
 use crate::output::{fmt, metric_columns, mot, sto, timeseries_csv, write_atomic};
 use crate::scenario::{spec_for, Loaded};
-use crate::sim::{StanceSim, Status};
+use crate::sim::StanceSim;
 use crate::sweep::{canon, Run};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -30,7 +31,10 @@ pub struct RunRecord {
     pub params: Vec<toml::Value>,
     /// Steady-state metrics aligned with [`metric_columns`]; `None` when not finite or the run did not start.
     pub metrics: Vec<Option<f64>>,
-    /// `ok`, `lost_balance`, `diverged` or `failed` (did not start).
+    /// Whole-run measures aligned with [`crate::measures::MEASURES`]; `None` when undefined.
+    #[serde(default)]
+    pub measures: Vec<Option<f64>>,
+    /// `ok`, `still_falling`, `lost_balance`, `diverged` or `failed` (did not start).
     pub status: String,
     /// When the status was reached (s); `None` for `ok`.
     pub status_time_s: Option<f64>,
@@ -47,7 +51,8 @@ pub struct RunRecord {
 }
 
 impl RunRecord {
-    /// Whether the run is a failure (diverged or did not start); `lost_balance` is a result.
+    /// Whether the run is a failure (diverged or did not start); `still_falling` and
+    /// `lost_balance` are results.
     pub fn failed(&self) -> bool {
         self.status == "diverged" || self.status == "failed"
     }
@@ -150,6 +155,7 @@ pub fn run_one(dir: &Path, name: &str, plan: &Plan, run: &Run) -> Result<RunReco
         index: run.index,
         params: plan.columns.iter().map(|k| value_of(run, k)).collect(),
         metrics: vec![None; metric_columns().len()],
+        measures: vec![None; MEASURES.len()],
         status: "failed".into(),
         status_time_s: Some(0.0),
         status_detail: String::new(),
@@ -171,14 +177,14 @@ pub fn run_one(dir: &Path, name: &str, plan: &Plan, run: &Run) -> Result<RunReco
                 .iter()
                 .map(|(_, f)| Some(f(&r.steady)).filter(|v| v.is_finite()))
                 .collect();
+            rec.measures = r.measures.clone();
             rec.status = r.status.label().to_string();
-            (rec.status_time_s, rec.status_detail) = match &r.status {
-                Status::Ok => (None, String::new()),
-                Status::LostBalance { time_s } => {
-                    (Some(*time_s), "centre of pressure left the foot".into())
-                }
-                Status::Diverged { time_s, what } => (Some(*time_s), what.replace(',', ";")),
-            };
+            rec.status_time_s = r.status.time_s();
+            let detail: Vec<String> = std::iter::once(r.status.detail())
+                .filter(|d| !d.is_empty())
+                .chain(r.notes.iter().cloned())
+                .collect();
+            rec.status_detail = detail.join("; ").replace(',', ";");
             rec.sim_time_s = r.series.last().map(|m| m.time_s).unwrap_or(0.0);
             rec.steps = r.steps;
             rec.wall_time_s = r.wall_time_s;
@@ -240,6 +246,10 @@ pub fn summary_csv(plan: &Plan, recs: &[RunRecord]) -> String {
         s.push(',');
         s.push_str(c);
     }
+    for m in &MEASURES {
+        s.push(',');
+        s.push_str(m.name);
+    }
     s.push_str(",status,status_time_s,status_detail,sim_time_s\n");
     for r in recs {
         s.push_str(&r.id);
@@ -247,10 +257,12 @@ pub fn summary_csv(plan: &Plan, recs: &[RunRecord]) -> String {
             s.push(',');
             s.push_str(&cell(v));
         }
-        for m in &r.metrics {
+        // Records written before the measures existed have none: empty cells.
+        let measures = (0..MEASURES.len()).map(|i| r.measures.get(i).copied().flatten());
+        for m in r.metrics.iter().copied().chain(measures) {
             s.push(',');
             if let Some(v) = m {
-                s.push_str(&fmt(*v));
+                s.push_str(&fmt(v));
             }
         }
         s.push_str(&format!(
@@ -281,6 +293,15 @@ pub fn summary_json(plan: &Plan, recs: &[RunRecord]) -> String {
                 metrics.insert(c.to_string(), serde_json::to_value(v).unwrap_or_default());
             }
             o.insert("metrics".into(), metrics.into());
+            let mut measures = serde_json::Map::new();
+            for (i, m) in MEASURES.iter().enumerate() {
+                let v = r.measures.get(i).copied().flatten();
+                measures.insert(
+                    m.name.to_string(),
+                    serde_json::to_value(v).unwrap_or_default(),
+                );
+            }
+            o.insert("measures".into(), measures.into());
             o.insert("status".into(), r.status.clone().into());
             o.insert(
                 "status_time_s".into(),
