@@ -285,6 +285,7 @@ mod tests {
                 p[crate::model::body::PELVIS] = pose;
                 p
             }],
+            ground: vec![Default::default()],
             stance_side: crate::model::Side::Right,
             steady: Metrics::default(),
             steady_muscles: MuscleSample::default(),

@@ -186,6 +186,15 @@ pub struct MuscleSample {
     pub force_n: Vec<f64>,
 }
 
+/// The ground's push on the stance foot at one instant, from the bodies' momentum rates.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct GroundSample {
+    /// Force the ground exerts on the stance foot (N), ground axes (x anterior, y up, z right).
+    pub force_n: Vec3,
+    /// Centre of pressure on the floor plane y = 0 (m), ground axes.
+    pub cop_m: Vec3,
+}
+
 /// Result of a run.
 #[derive(Debug, Clone)]
 pub struct RunResult {
@@ -201,6 +210,8 @@ pub struct RunResult {
     pub coords: Vec<[f64; coord::COUNT]>,
     /// Body poses (body -> world) at each recorded row, aligned with `series`.
     pub poses: Vec<[Iso; body::COUNT]>,
+    /// Ground reaction at each recorded row, aligned with `series`.
+    pub ground: Vec<GroundSample>,
     /// Steady-state metrics: means over the final window of a completed run; for a run
     /// that ended early (`lost_balance`, `diverged`), the metrics at its last recorded row.
     pub steady: Metrics,
@@ -293,6 +304,8 @@ pub struct StanceSim<'m> {
     ankle_world: Vec3,
     trunk_lean_target_rad: f64,
     shortfall_nm: f64,
+    /// Ground reaction at the last `metrics` call.
+    ground: GroundSample,
     time_s: f64,
     targets: [f64; coord::COUNT],
     // Workspace.
@@ -666,6 +679,7 @@ impl<'m> StanceSim<'m> {
             ankle_world,
             trunk_lean_target_rad: lean_rad,
             shortfall_nm: 0.0,
+            ground: GroundSample::default(),
             time_s: 0.0,
             targets: q,
             bs: [BodyState {
@@ -1315,6 +1329,10 @@ impl<'m> StanceSim<'m> {
         } else {
             (0.0, 0.0)
         };
+        self.ground = GroundSample {
+            force_n: grf,
+            cop_m: Vec3::new(o.x + cop_x, 0.0, o.z + cop_z),
+        };
         let swing_res: f64 = (0..12)
             .filter(|&i| i / coord::PER_LEG != (stance == Side::Left) as usize)
             .map(|i| self.reserve_torque[i].powi(2))
@@ -1449,6 +1467,28 @@ impl<'m> StanceSim<'m> {
         e
     }
 
+    /// Append the current state to the recorded series.
+    fn record(
+        &self,
+        m: Metrics,
+        series: &mut Vec<Metrics>,
+        muscles: &mut Vec<MuscleSample>,
+        coords: &mut Vec<[f64; coord::COUNT]>,
+        poses: &mut Vec<[Iso; body::COUNT]>,
+        ground: &mut Vec<GroundSample>,
+    ) {
+        series.push(m);
+        muscles.push(MuscleSample {
+            activation: self.activation.clone(),
+            force_n: (0..self.activation.len())
+                .map(|i| self.tension(i))
+                .collect(),
+        });
+        coords.push(self.q);
+        poses.push(self.poses());
+        ground.push(self.ground);
+    }
+
     /// Run to the configured duration.
     pub fn run(mut self) -> RunResult {
         let start = std::time::Instant::now();
@@ -1465,7 +1505,18 @@ impl<'m> StanceSim<'m> {
         let mut cop_window: std::collections::VecDeque<(f64, f64)> = Default::default();
         let cop_len = ((0.05 / dt).round() as usize).max(1);
         let decay = ActivationDecay::new(dt);
-        self.metrics(); // prime previous velocities
+        let mut ground = Vec::new();
+        // The state at t = 0 (at rest: the momentum rates are those of a body at rest),
+        // which also primes the previous velocities.
+        let m0 = self.metrics();
+        self.record(
+            m0,
+            &mut series,
+            &mut muscles,
+            &mut coords,
+            &mut poses,
+            &mut ground,
+        );
         let mut taken = 0;
         for step in 0..steps {
             if step % control_every == 0 {
@@ -1483,7 +1534,7 @@ impl<'m> StanceSim<'m> {
             self.apply();
             self.world.step();
             // Time from the step count, not a running sum: 0.02 s, not 0.020000000000000004.
-            self.time_s = (step + 1) as f64 * dt;
+            self.time_s = step_time(step + 1, dt);
             taken += 1;
             self.read_state();
             self.kinematics();
@@ -1513,15 +1564,14 @@ impl<'m> StanceSim<'m> {
                 }
             }
             if (step + 1) % record_every == 0 || status != Status::Ok {
-                series.push(m);
-                muscles.push(MuscleSample {
-                    activation: self.activation.clone(),
-                    force_n: (0..self.activation.len())
-                        .map(|i| self.tension(i))
-                        .collect(),
-                });
-                coords.push(self.q);
-                poses.push(self.poses());
+                self.record(
+                    m,
+                    &mut series,
+                    &mut muscles,
+                    &mut coords,
+                    &mut poses,
+                    &mut ground,
+                );
             }
             if status != Status::Ok {
                 break;
@@ -1531,10 +1581,11 @@ impl<'m> StanceSim<'m> {
         let t_end = series.last().map(|m| m.time_s).unwrap_or(0.0);
         let from = t_end - self.cfg.steady_window_s;
         // A run that ended early has no steady state: report the state at its end (for
-        // `lost_balance`, the moment the centre of pressure left the foot).
+        // `lost_balance`, the moment the centre of pressure left the foot). The t = 0 row
+        // is never part of the window.
         let idx: Vec<usize> = if status == Status::Ok {
             (0..series.len())
-                .filter(|&i| series[i].time_s > from + 1e-9)
+                .filter(|&i| series[i].time_s > from.max(0.0) + 1e-9)
                 .collect()
         } else {
             series.len().checked_sub(1).into_iter().collect()
@@ -1557,6 +1608,7 @@ impl<'m> StanceSim<'m> {
             muscles,
             coords,
             poses,
+            ground,
             steady,
             steady_muscles,
             steps: taken,
@@ -1585,6 +1637,18 @@ pub fn frontal_knee(hip: Vec3, knee: Vec3, ankle: Vec3, side: Side) -> (f64, f64
         .abs()
         .to_degrees();
     (angle * medial.signum(), medial)
+}
+
+/// Time (s) after `n` steps of `dt` (s): `n / (1 / dt)` when the step rate is a whole
+/// number of steps per second, so that times print as the decimals they are (959 steps
+/// of 2 ms: 1.918 s, where `959.0 * 0.002` gives 1.9180000000000001).
+pub fn step_time(n: usize, dt: f64) -> f64 {
+    let rate = 1.0 / dt;
+    if (rate - rate.round()).abs() < 1e-9 * rate {
+        n as f64 / rate.round()
+    } else {
+        n as f64 * dt
+    }
 }
 
 /// Whole-body centre of mass (m) at body poses `p`.
