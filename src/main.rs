@@ -79,8 +79,10 @@ enum Cmd {
   hipdrop run scenarios/single_leg_stance.toml --set strength.hip_abductors=0.3
   hipdrop run scenarios/abductor_strength_sweep.toml --threads 2 --out /tmp/sweep --force
   hipdrop run scenarios/abductor_strength_sweep.toml --resume
-Writes <out>/summary.csv, summary.json, manifest.json, timing.csv and runs/<id>/{timeseries.csv,
-kinematics.mot, states.sto, result.json}.")]
+Writes <out>/summary.csv, summary.json, manifest.json, plan.json, timing.csv and
+runs/<id>/{timeseries.csv, kinematics.mot, states.sto, grf.mot, result.json}
+(output.timeseries = false: result.json only). Ctrl-C stops with exit code 130 and prints
+the --resume command that finishes the sweep.")]
     Run {
         #[command(flatten)]
         s: ScenarioArgs,

@@ -238,6 +238,49 @@ pub fn mot(name: &str, r: &RunResult) -> String {
     storage(name, true, &header, &rows)
 }
 
+/// Columns of [`grf_mot`] after `time`, as OpenSim's ExternalLoads expects them.
+pub const GRF_COLUMNS: [&str; 9] = [
+    "ground_force_vx",
+    "ground_force_vy",
+    "ground_force_vz",
+    "ground_force_px",
+    "ground_force_py",
+    "ground_force_pz",
+    "ground_torque_x",
+    "ground_torque_y",
+    "ground_torque_z",
+];
+
+/// Ground reaction (`grf.mot`) for OpenSim's ExternalLoads: the force the ground exerts
+/// on the stance foot (N) at the centre of pressure on the floor (m), both in ground axes
+/// (x anterior, y up, z right); the torque columns are 0, because the free moment about
+/// the vertical is not computed. One row per recorded row, aligned with kinematics.mot.
+pub fn grf_mot(name: &str, r: &RunResult) -> String {
+    let mut header = vec!["time".to_string()];
+    header.extend(GRF_COLUMNS.iter().map(|c| c.to_string()));
+    let rows: Vec<Vec<f64>> = r
+        .series
+        .iter()
+        .zip(&r.ground)
+        .map(|(m, g)| {
+            let (f, p) = (g.force_n, g.cop_m);
+            vec![
+                time_value(m.time_s),
+                f.x,
+                f.y,
+                f.z,
+                p.x,
+                p.y,
+                p.z,
+                0.0,
+                0.0,
+                0.0,
+            ]
+        })
+        .collect();
+    storage(name, false, &header, &rows)
+}
+
 /// OpenSim states (`.sto`, OpenSim 4 state names): coordinate values (rad, m) as
 /// `/jointset/<joint>/<coordinate>/value`, and muscle activations as `/forceset/<muscle>/activation`.
 pub fn sto(name: &str, model: &Model, r: &RunResult) -> String {
@@ -340,6 +383,54 @@ mod tests {
         }
         assert_eq!(super::round_sig(-0.0, 12).to_bits(), 0.0f64.to_bits());
         assert_eq!(super::round_sig(1.0 + (0.1 - 1.0) * 7.0 / 9.0, 12), 0.3);
+    }
+
+    #[test]
+    fn grf_mot_has_the_external_loads_columns_in_ground_axes() {
+        use crate::sim::GroundSample;
+        let mut res = RunResult {
+            status: Status::Ok,
+            series: vec![Metrics::default(), Metrics::default()],
+            muscles: vec![MuscleSample::default(); 2],
+            coords: vec![[0.0; coord::COUNT]; 2],
+            poses: vec![[Iso::identity(); crate::model::body::COUNT]; 2],
+            ground: vec![
+                GroundSample::default(),
+                GroundSample {
+                    force_n: nalgebra::Vector3::new(1.5, 700.25, -3.0),
+                    cop_m: nalgebra::Vector3::new(0.05, 0.0, 0.1),
+                },
+            ],
+            stance_side: crate::model::Side::Right,
+            steady: Metrics::default(),
+            steady_muscles: MuscleSample::default(),
+            steps: 1,
+            wall_time_s: 0.0,
+        };
+        res.series[1].time_s = 0.01;
+        let t = super::grf_mot("x_grf", &res);
+        let lines: Vec<&str> = t.lines().collect();
+        assert_eq!(
+            &lines[..7],
+            &[
+                "x_grf",
+                "version=1",
+                "nRows=2",
+                "nColumns=10",
+                "inDegrees=no",
+                "DataType=double",
+                "endheader"
+            ]
+        );
+        assert_eq!(
+            lines[7],
+            "time\tground_force_vx\tground_force_vy\tground_force_vz\tground_force_px\tground_force_py\tground_force_pz\tground_torque_x\tground_torque_y\tground_torque_z"
+        );
+        assert_eq!(
+            lines[9],
+            "0.01\t1.5\t700.25\t-3.0\t0.05\t0.0\t0.1\t0.0\t0.0\t0.0"
+        );
+        assert_eq!(lines.len(), 10);
     }
 
     #[test]

@@ -10,7 +10,9 @@
 //! differs between otherwise identical runs) and `manifest.json`.
 
 use crate::model::Model;
-use crate::output::{fmt, metric_columns, mot, sto, time_value, timeseries_csv, write_atomic};
+use crate::output::{
+    fmt, grf_mot, metric_columns, mot, sto, time_value, timeseries_csv, write_atomic,
+};
 use crate::scenario::{spec_for, Loaded};
 use crate::sim::{StanceSim, Status};
 use crate::sweep::{canon, Run};
@@ -280,6 +282,7 @@ pub fn run_one(dir: &Path, name: &str, plan: &Plan, run: &Run) -> Result<RunReco
                     ("timeseries.csv", timeseries_csv(&model, &r)),
                     ("kinematics.mot", mot(&title, &r)),
                     ("states.sto", sto(&title, &model, &r)),
+                    ("grf.mot", grf_mot(&format!("{title}_grf"), &r)),
                 ]
             } else {
                 Vec::new()
@@ -609,9 +612,10 @@ pub const FILE_BYTES: &[(&str, f64, f64)] = &[
     ("timeseries.csv", 4700.0, 4000.0),
     ("kinematics.mot", 450.0, 436.0),
     ("states.sto", 3900.0, 1501.0),
+    ("grf.mot", 400.0, 124.0),
 ];
 
-/// Bytes per run outside the time series: its `result.json` (about 1.2 kB) and its rows
+/// Bytes per run outside the time series: its `result.json` (about 1.3 kB) and its rows
 /// in summary.csv, summary.json, manifest.json, plan.json and timing.csv (measured on
 /// sweeps of 3 and 30 runs with `output.timeseries = false`).
 pub const RECORD_BYTES: f64 = 4400.0;

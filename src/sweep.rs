@@ -269,7 +269,7 @@ pub fn expand(l: &Loaded) -> Result<Vec<Run>, ScenarioError> {
                     };
                     if let (true, Some(what)) = (lhs, what) {
                         let key = format!("sweep.axes.{k}");
-                        return Err(fail(&key, format!("{} is {what}: latin_hypercube splits every axis into sweep.samples equal strata of a uniform range, so it allows only {{min, max}} (uniform) axes; for lists, ranges and normal distributions use sweep.mode = \"random\"", crate::scenario::axis_name(k))));
+                        return Err(fail(&key, format!("{}: this axis is {what}; latin_hypercube splits every axis into sweep.samples equal strata of a uniform range, so it allows only {{min, max}} (uniform) axes; for lists, ranges and normal distributions use sweep.mode = \"random\"", crate::scenario::axis_name(k))));
                     }
                 }
                 let n = samples;

@@ -121,7 +121,11 @@ fn run_writes_summary_with_the_contract_columns_and_a_timeseries() {
         .to_string_lossy()
         .starts_with("r0000_"));
     let ts = std::fs::read_to_string(run_dir.join("timeseries.csv")).unwrap();
-    assert_eq!(ts.lines().count(), 1 + 10, "header + one row per 10 ms");
+    assert_eq!(
+        ts.lines().count(),
+        1 + 11,
+        "header + one row per 10 ms, from t = 0"
+    );
     assert!(ts
         .lines()
         .next()
@@ -629,4 +633,63 @@ fn check_estimates_cost_and_output_timeseries_false_writes_the_summary_only() {
         assert!(out.join("report.html").is_file());
         let _ = std::fs::remove_dir_all(&out);
     }
+}
+
+/// Item 18: every run writes `grf.mot` (OpenSim ExternalLoads columns, ground axes) with
+/// the rows of kinematics.mot, checksummed in result.json and manifest.json like the
+/// other files; the vertical force carries the body weight in quiet stance.
+#[test]
+fn grf_mot_is_written_next_to_the_kinematics_and_checksummed() {
+    let out = tmp("grf");
+    let o = run_short(
+        &[
+            "scenarios/single_leg_stance.toml",
+            "--set",
+            "task.duration_s=0.3",
+        ],
+        &out,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let run = std::fs::read_dir(out.join("runs"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let id = run.file_name().unwrap().to_string_lossy().into_owned();
+    let grf = std::fs::read_to_string(run.join("grf.mot")).unwrap();
+    let mot = std::fs::read_to_string(run.join("kinematics.mot")).unwrap();
+    let body = |t: &str| -> Vec<Vec<String>> {
+        t.lines()
+            .skip_while(|l| *l != "endheader")
+            .skip(1)
+            .map(|l| l.split('\t').map(String::from).collect())
+            .collect()
+    };
+    let (g, k) = (body(&grf), body(&mot));
+    assert_eq!(
+        g[0].join(" "),
+        "time ground_force_vx ground_force_vy ground_force_vz ground_force_px ground_force_py ground_force_pz ground_torque_x ground_torque_y ground_torque_z"
+    );
+    assert!(grf.contains(&format!("nRows={}\n", g.len() - 1)));
+    assert_eq!(g.len(), k.len(), "one row per kinematics row");
+    let mass: f64 = 75.16;
+    for (gr, kr) in g.iter().zip(&k).skip(2) {
+        assert_eq!(gr[0], kr[0], "same times");
+        let v: Vec<f64> = gr.iter().map(|c| c.parse().unwrap()).collect();
+        assert!(
+            (v[2] / (mass * 9.81) - 1.0).abs() < 0.2,
+            "vertical force {v:?}"
+        );
+        assert_eq!((v[5], v[7], v[8], v[9]), (0.0, 0.0, 0.0, 0.0), "{v:?}");
+    }
+    let rel = format!("runs/{id}/grf.mot");
+    let sum = hipdrop::runner::sha256_hex(grf.as_bytes());
+    let rec: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(run.join("result.json")).unwrap()).unwrap();
+    assert_eq!(rec["files"][&rel], sum.as_str());
+    let man: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(man["files_sha256"][&rel], sum.as_str());
+    let _ = std::fs::remove_dir_all(&out);
 }
