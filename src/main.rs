@@ -420,7 +420,7 @@ fn plot(dir: &std::path::Path, compare: Option<&str>, no_gif: bool) -> ExitCode 
                     Ok(id) => *x = id,
                     Err(e) => {
                         eprintln!(
-                            "error: --compare: {e} in {}",
+                            "error: --compare: {}: {e}",
                             dir.join("summary.csv").display()
                         );
                         return ExitCode::from(2);
@@ -488,8 +488,9 @@ fn resolve_run(ids: &[&str], want: &str) -> Result<String, String> {
                 list.push(ids[ids.len() - 1]);
             }
             Err(format!(
-                "no run `{want}` among the {} runs ({}); give a run id or its index (e.g. `{}` or `{}`)",
+                "no run `{want}` among the {} run{} ({}); give a run id or its index (e.g. `{}` or `{}`)",
                 ids.len(),
+                if ids.len() == 1 { "" } else { "s" },
                 list.join(", "),
                 ids.first().map(|i| i.split('_').next().unwrap_or(i)).unwrap_or("r0000"),
                 ids.first().and_then(|i| index_of(i)).unwrap_or(0)

@@ -457,11 +457,12 @@ pub fn seed(l: &Loaded) -> Option<i64> {
     }
 }
 
-/// When `dir` holds an interrupted `hipdrop run` (a readable `plan.json`, but no
-/// `summary.csv` or no `manifest.json`, which are written after the last run): a message
-/// saying so, how many runs are complete and the command that finishes it.
+/// When `dir` holds an interrupted `hipdrop run` (a readable `plan.json` but no
+/// `summary.csv`, which is written after the last run, before `manifest.json`): a
+/// message saying so, how many runs are complete and the command that finishes it.
+/// A directory with a summary but no manifest is damaged, not interrupted.
 pub fn interrupted(dir: &Path) -> Option<String> {
-    if dir.join("summary.csv").is_file() && dir.join("manifest.json").is_file() {
+    if dir.join("summary.csv").exists() {
         return None;
     }
     let plan: Plan = serde_json::from_slice(&std::fs::read(dir.join("plan.json")).ok()?).ok()?;
