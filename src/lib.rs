@@ -4,6 +4,7 @@
 
 pub mod export;
 pub mod math;
+pub mod measures;
 pub mod model;
 pub mod muscle;
 pub mod output;

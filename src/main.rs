@@ -10,6 +10,8 @@ use rayon::prelude::*;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
 
 const EXAMPLES: &str = "Examples:
   hipdrop run scenarios/single_leg_stance.toml
@@ -77,8 +79,10 @@ enum Cmd {
   hipdrop run scenarios/single_leg_stance.toml --set strength.hip_abductors=0.3
   hipdrop run scenarios/abductor_strength_sweep.toml --threads 2 --out /tmp/sweep --force
   hipdrop run scenarios/abductor_strength_sweep.toml --resume
-Writes <out>/summary.csv, summary.json, manifest.json, timing.csv and runs/<id>/{timeseries.csv,
-kinematics.mot, states.sto, result.json}.")]
+Writes <out>/summary.csv, summary.json, manifest.json, plan.json, timing.csv and
+runs/<id>/{timeseries.csv, kinematics.mot, states.sto, grf.mot, result.json}
+(output.timeseries = false: result.json only). Ctrl-C stops with exit code 130 and prints
+the --resume command that finishes the sweep.")]
     Run {
         #[command(flatten)]
         s: ScenarioArgs,
@@ -157,7 +161,9 @@ plan.json and runs/*/result.json (see manifest.json's not_checksummed).")]
     Plot {
         /// Output directory written by `hipdrop run` (holds summary.csv).
         dir: PathBuf,
-        /// Also compare these two run ids side by side, e.g. --compare run_0000,run_0003.
+        /// Also compare these two runs side by side: run ids from summary.csv
+        /// (r0000_1a2b3c4d), or their index when it names one run (r0003 or 3),
+        /// e.g. --compare r0000,r0003.
         #[arg(long, value_name = "LEFT,RIGHT")]
         compare: Option<String>,
         /// Skip the animated GIFs (faster).
@@ -263,7 +269,67 @@ fn check(s: &ScenarioArgs) -> ExitCode {
             .collect();
         text.push_str(&format!("# {}  {}\n", r.id, p.join(" ")).replace("  \n", "\n"));
     }
+    text.push_str(&estimate_text(&runner::estimate(&runs)));
     emit(&text)
+}
+
+/// `hipdrop check`'s estimate of a sweep's cost, as comment lines.
+fn estimate_text(e: &runner::Estimate) -> String {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let per_run = |x: f64| x / e.runs.max(1) as f64;
+    let mut t = format!(
+        "\n# estimate for {} run(s): {} simulated ({} per run), {:.0} steps\n",
+        e.runs,
+        duration(e.simulated_s),
+        duration(per_run(e.simulated_s)),
+        e.steps
+    );
+    t.push_str(&format!(
+        "#   CPU time: about {} ({:.0} us per step, i.e. {:.0} us per simulated ms at the 2 ms default step: docs/performance.md), about {} on {cores} core(s); less when runs lose balance and stop early\n",
+        duration(e.cpu_s),
+        runner::CPU_S_PER_STEP * 1e6,
+        runner::CPU_S_PER_STEP * 1e6 / 2.0,
+        duration(e.cpu_s / cores as f64)
+    ));
+    let series = if e.series_bytes > 0.0 {
+        format!(
+            "time series {} per run; output.timeseries = false writes only the summaries and result.json, {} per run",
+            bytes(per_run(e.series_bytes)),
+            bytes(per_run(e.bytes - e.series_bytes))
+        )
+    } else {
+        "output.timeseries = false: summaries and result.json only".to_string()
+    };
+    t.push_str(&format!(
+        "#   disk: about {} ({} per run: {series}; sizes measured from a real run)\n",
+        bytes(e.bytes),
+        bytes(per_run(e.bytes))
+    ));
+    t
+}
+
+/// Seconds as `0.35 s`, `12 s`, `4.2 min` or `3.1 h`.
+fn duration(s: f64) -> String {
+    if s < 10.0 {
+        format!("{s:.2} s")
+    } else if s < 120.0 {
+        format!("{s:.0} s")
+    } else if s < 7200.0 {
+        format!("{:.1} min", s / 60.0)
+    } else {
+        format!("{:.1} h", s / 3600.0)
+    }
+}
+
+/// Bytes as `850 kB`, `9.1 MB` or `1.2 GB` (powers of 1000).
+fn bytes(b: f64) -> String {
+    if b < 1e6 {
+        format!("{:.0} kB", b / 1e3)
+    } else if b < 1e9 {
+        format!("{:.1} MB", b / 1e6)
+    } else {
+        format!("{:.2} GB", b / 1e9)
+    }
 }
 
 fn list(what: ListWhat) -> ExitCode {
@@ -334,14 +400,35 @@ fn plot(dir: &std::path::Path, compare: Option<&str>, no_gif: bool) -> ExitCode 
         gif: !no_gif,
         ..Default::default()
     };
+    if !dir.join("summary.csv").is_file() {
+        if let Some(msg) = runner::interrupted(dir) {
+            eprintln!("error: {msg}");
+            return ExitCode::from(2);
+        }
+    }
     if let Some(c) = compare {
-        match c.split_once(',') {
-            Some((a, b)) => opts.compare = Some((a.trim().into(), b.trim().into())),
-            None => {
-                eprintln!("error: --compare expects two run ids separated by a comma, got `{c}`");
-                return ExitCode::from(2);
+        let Some((a, b)) = c.split_once(',') else {
+            eprintln!("error: --compare expects two run ids separated by a comma, got `{c}`");
+            return ExitCode::from(2);
+        };
+        // Run ids as given, or an index naming one run; plot_dir reports an unreadable summary.
+        let (mut a, mut b) = (a.trim().to_string(), b.trim().to_string());
+        if let Ok(summary) = hipdrop::plot::read_summary(dir) {
+            let ids: Vec<&str> = summary.rows.iter().map(|r| r.run_id.as_str()).collect();
+            for x in [&mut a, &mut b] {
+                match resolve_run(&ids, x) {
+                    Ok(id) => *x = id,
+                    Err(e) => {
+                        eprintln!(
+                            "error: --compare: {}: {e}",
+                            dir.join("summary.csv").display()
+                        );
+                        return ExitCode::from(2);
+                    }
+                }
             }
         }
+        opts.compare = Some((a, b));
     }
     match hipdrop::plot::plot_dir(dir, &opts) {
         Ok(files) => {
@@ -358,13 +445,75 @@ fn plot(dir: &std::path::Path, compare: Option<&str>, no_gif: bool) -> ExitCode 
     }
 }
 
+/// The index part of a run id: the digits after its leading letters (`r0003_98f20d05` and
+/// `run_0003` are 3).
+fn index_of(id: &str) -> Option<usize> {
+    let rest = id.trim_start_matches(|c: char| c.is_ascii_alphabetic() || c == '_');
+    let digits: String = rest.chars().take_while(|c| c.is_ascii_digit()).collect();
+    digits.parse().ok()
+}
+
+/// The run id `want` stands for among `ids`: the id itself, an index (`3`, `r0003`,
+/// `r3`) or a prefix of an id that names exactly one run. The error names the valid ids.
+fn resolve_run(ids: &[&str], want: &str) -> Result<String, String> {
+    if ids.contains(&want) {
+        return Ok(want.to_string());
+    }
+    let index = want
+        .strip_prefix('r')
+        .unwrap_or(want)
+        .parse::<usize>()
+        .ok()
+        .filter(|_| !want.is_empty() && !want.contains(['+', '-']));
+    let matches: Vec<&str> = match index {
+        Some(n) => ids
+            .iter()
+            .copied()
+            .filter(|id| index_of(id) == Some(n))
+            .collect(),
+        None if want.len() >= 2 => ids
+            .iter()
+            .copied()
+            .filter(|id| id.starts_with(want))
+            .collect(),
+        None => Vec::new(),
+    };
+    match matches.as_slice() {
+        [one] => Ok(one.to_string()),
+        [] => {
+            const SHOWN: usize = 8;
+            let mut list: Vec<&str> = ids.iter().copied().take(SHOWN).collect();
+            if ids.len() > SHOWN {
+                list.push("...");
+                list.push(ids[ids.len() - 1]);
+            }
+            Err(format!(
+                "no run `{want}` among the {} run{} ({}); give a run id or its index (e.g. `{}` or `{}`)",
+                ids.len(),
+                if ids.len() == 1 { "" } else { "s" },
+                list.join(", "),
+                ids.first().map(|i| i.split('_').next().unwrap_or(i)).unwrap_or("r0000"),
+                ids.first().and_then(|i| index_of(i)).unwrap_or(0)
+            ))
+        }
+        many => Err(format!(
+            "`{want}` names {} runs ({}); give the full run id",
+            many.len(),
+            many.join(", ")
+        )),
+    }
+}
+
 /// Runs in `summary.csv` that simulated (ok, lost balance, diverged) but whose time
-/// series is missing: `plot` draws the rest and says which were left out.
+/// series is missing: `plot` draws the rest and says which were left out. Runs written
+/// without time series on purpose (`output.timeseries = false`: their `result.json`
+/// lists no time-series file) get one note instead of a warning per run.
 fn warn_missing_series(dir: &Path) {
     use hipdrop::plot::RunStatus;
     let Ok(summary) = hipdrop::plot::read_summary(dir) else {
         return;
     };
+    let mut summary_only = Vec::new();
     for r in &summary.rows {
         let simulated = matches!(
             r.status,
@@ -372,14 +521,26 @@ fn warn_missing_series(dir: &Path) {
         );
         let nested = dir.join("runs").join(&r.run_id).join("timeseries.csv");
         let flat = dir.join(format!("{}_timeseries.csv", r.run_id));
-        if simulated && !nested.is_file() && !flat.is_file() {
-            eprintln!(
-                "warning: {} is missing: the figures of run {} were left out (`hipdrop check-output {}` lists damaged files, `hipdrop run ... --resume` re-runs them)",
-                nested.display(),
-                r.run_id,
-                dir.display()
-            );
+        if !simulated || nested.is_file() || flat.is_file() {
+            continue;
         }
+        if runner::written_without_series(dir, &r.run_id) {
+            summary_only.push(r.run_id.as_str());
+            continue;
+        }
+        eprintln!(
+            "warning: {} is missing: the figures of run {} were left out (`hipdrop check-output {}` lists damaged files, `hipdrop run ... --resume` re-runs them)",
+            nested.display(),
+            r.run_id,
+            dir.display()
+        );
+    }
+    if !summary_only.is_empty() {
+        eprintln!(
+            "note: {} of {} runs were written without time series (output.timeseries = false): the figures drawn from the summary are there; the per-run figures, the drop-over-time figure, the comparisons and the animations of those runs were skipped",
+            summary_only.len(),
+            summary.rows.len()
+        );
     }
 }
 
@@ -413,12 +574,33 @@ fn run(
         Ok(x) => x,
         Err(c) => return c,
     };
+    let given = out.is_some();
     let dir = out.unwrap_or_else(|| PathBuf::from("output").join(&l.name));
-    let plan = runner::plan(&l, &runs);
+    // The output directory, or the nearest part of its path that exists, must be a directory.
+    if let Some(file) = dir
+        .ancestors()
+        .filter(|a| !a.as_os_str().is_empty())
+        .find(|a| a.exists())
+        .filter(|a| !a.is_dir())
+    {
+        let what = if given { "--out" } else { "output directory" };
+        let part = if file == dir {
+            String::new()
+        } else {
+            format!(" ({} is a file)", file.display())
+        };
+        eprintln!(
+            "error: {what} {}: is a file, not a directory{part}; give a directory (it is created if it does not exist)",
+            dir.display()
+        );
+        return ExitCode::from(2);
+    }
+    let mut plan = runner::plan(&l, &runs);
+    plan.command = command_of(s);
     let exists = dir_has_results(&dir);
     if exists && !force && !resume {
         eprintln!(
-            "error: {} already holds results: add --force to replace them or --resume to finish an interrupted sweep",
+            "error: {} already holds results: give another --out DIR to keep them, --resume to finish an interrupted run of this scenario there, or --force to delete them and start again",
             dir.display()
         );
         return ExitCode::from(2);
@@ -427,10 +609,31 @@ fn run(
         let old: Option<runner::Plan> = std::fs::read(dir.join("plan.json"))
             .ok()
             .and_then(|b| serde_json::from_slice(&b).ok());
-        if old.as_ref() != Some(&plan) {
+        let diff = match &old {
+            Some(old) => runner::plan_differences(old, &plan),
+            None => vec!["plan.json is missing or not readable: nothing says which runs the results there belong to".into()],
+        };
+        if !diff.is_empty() {
+            let made_with = old
+                .as_ref()
+                .filter(|o| !o.command.is_empty())
+                .map(|o| {
+                    format!(
+                        " (`{} --resume --out {}`)",
+                        o.command,
+                        shell_quote(&dir.display().to_string())
+                    )
+                })
+                .unwrap_or_default();
             eprintln!(
-                "error: {}: the scenario differs from the one whose results are there (plan.json); use --force to start again",
+                "error: {}: --resume: these results were made with another scenario, so they cannot be finished with this one (plan.json there, this scenario now):",
                 dir.display()
+            );
+            for d in &diff {
+                eprintln!("  {d}");
+            }
+            eprintln!(
+                "To keep those results and run this scenario, give another --out DIR. To finish them, resume with the scenario file and --set values they were made with{made_with}. --force deletes them and starts again."
             );
             return ExitCode::from(2);
         }
@@ -497,6 +700,9 @@ fn run(
             runs.len()
         );
     }
+    let total = runs.len();
+    let complete = Arc::new(AtomicUsize::new(total - pending.len()));
+    let finished = Arc::new(AtomicBool::new(false));
     let bar = if quiet || !std::io::stderr().is_terminal() {
         indicatif::ProgressBar::hidden()
     } else {
@@ -510,12 +716,27 @@ fn run(
         b.enable_steady_tick(std::time::Duration::from_millis(250));
         b
     };
+    on_interrupt(
+        &bar,
+        &complete,
+        &finished,
+        total,
+        &dir,
+        format!(
+            "{} --resume --out {}",
+            plan.command,
+            shell_quote(&dir.display().to_string())
+        ),
+    );
     let name = l.name.clone();
     let results: Vec<Result<RunRecord, String>> = pool.install(|| {
         pending
             .par_iter()
             .map(|r| {
                 let rec = runner::run_one(&dir, &name, &plan, r);
+                if rec.is_ok() {
+                    complete.fetch_add(1, Ordering::SeqCst);
+                }
                 bar.inc(1);
                 rec
             })
@@ -540,6 +761,7 @@ fn run(
         eprintln!("error: {e}");
         return ExitCode::from(1);
     }
+    finished.store(true, Ordering::SeqCst);
     report(&l.name, &recs);
     eprintln!("wrote {}", dir.display());
     if !no_plots {
@@ -562,6 +784,66 @@ fn run(
     }
 }
 
+/// `s` as one word for a POSIX shell (single-quoted when it holds anything but
+/// `[A-Za-z0-9_./=:,+@%-]`).
+fn shell_quote(s: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "_./=:,+@%-".contains(c);
+    if !s.is_empty() && s.chars().all(plain) {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
+/// The command that runs `s` again: scenario file and `--set` values (no `--out`).
+fn command_of(s: &ScenarioArgs) -> String {
+    let mut c = format!(
+        "hipdrop run {}",
+        shell_quote(&s.scenario.display().to_string())
+    );
+    for x in &s.sets {
+        c.push_str(" --set ");
+        c.push_str(&shell_quote(x));
+    }
+    c
+}
+
+/// On Ctrl-C (SIGINT): clear the progress bar, say how many runs are complete and how to
+/// finish, and exit with 130 (128 + SIGINT). Complete runs are safe (every file is
+/// written atomically and `result.json` last); a run in progress is run again by
+/// `--resume`. After the summary is written, only the figures are missing.
+fn on_interrupt(
+    bar: &indicatif::ProgressBar,
+    complete: &Arc<AtomicUsize>,
+    finished: &Arc<AtomicBool>,
+    total: usize,
+    dir: &Path,
+    resume: String,
+) {
+    let (bar, complete, finished) = (bar.clone(), complete.clone(), finished.clone());
+    let dir = dir.display().to_string();
+    let handler = move || {
+        bar.finish_and_clear();
+        if finished.load(Ordering::SeqCst) {
+            eprintln!(
+                "\ninterrupted while drawing the figures: the results in {dir} are complete; `hipdrop plot {}` draws the figures",
+                shell_quote(&dir)
+            );
+        } else {
+            eprintln!(
+                "\ninterrupted: {} of {total} runs complete in {dir}; finish with:\n  {resume}",
+                complete.load(Ordering::SeqCst)
+            );
+        }
+        std::process::exit(130);
+    };
+    if let Err(e) = ctrlc::set_handler(handler) {
+        eprintln!(
+            "warning: cannot handle Ctrl-C ({e}); an interrupted run is finished with --resume"
+        );
+    }
+}
+
 fn report(name: &str, recs: &[RunRecord]) {
     let cols = hipdrop::output::metric_columns();
     let get = |r: &RunRecord, c: &str| {
@@ -581,9 +863,10 @@ fn report(name: &str, recs: &[RunRecord]) {
     } else {
         let count = |s: &str| recs.iter().filter(|r| r.status == s).count();
         eprintln!(
-            "{name}: {} runs: {} ok, {} lost_balance, {} diverged, {} failed to start",
+            "{name}: {} runs: {} ok, {} still_falling, {} lost_balance, {} diverged, {} failed to start",
             recs.len(),
             count("ok"),
+            count("still_falling"),
             count("lost_balance"),
             count("diverged"),
             count("failed")

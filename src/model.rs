@@ -340,6 +340,13 @@ pub struct Limit {
     pub transition_rad: f64,
     /// Damping past the bound (N m s/rad).
     pub damping_nms_per_rad: f64,
+    /// Stiffness of the end stop past the bound (N m/rad): zero inside the range, rising
+    /// quadratically over `stop_onset_rad` past it, then linear.
+    pub stop_stiffness_nm_per_rad: f64,
+    /// Width over which the end stop engages (rad).
+    pub stop_onset_rad: f64,
+    /// Damping of the end stop once engaged (N m s/rad).
+    pub stop_damping_nms_per_rad: f64,
 }
 
 impl Limit {
@@ -352,7 +359,24 @@ impl Limit {
         let k = self.stiffness_nm_per_rad;
         let elastic = -k * softplus(up, w) + k * softplus(lo, w);
         let engaged = logistic(up, w) + logistic(lo, w);
-        elastic - self.damping_nms_per_rad * engaged * qd
+        let tissue = elastic - self.damping_nms_per_rad * engaged * qd;
+        if up <= 0.0 && lo <= 0.0 {
+            // Inside the range the end stop is exactly zero.
+            return tissue;
+        }
+        // End stop: quadratic onset over `stop_onset_rad`, then linear; C1 at both joins.
+        let (ks, ws) = (self.stop_stiffness_nm_per_rad, self.stop_onset_rad);
+        let stop = |x: f64| {
+            if x <= 0.0 {
+                0.0
+            } else if x < ws {
+                ks * x * x / (2.0 * ws)
+            } else {
+                ks * (x - 0.5 * ws)
+            }
+        };
+        let engaged = (up.max(lo) / ws).min(1.0);
+        tissue - stop(up) + stop(lo) - self.stop_damping_nms_per_rad * engaged * qd
     }
 }
 
@@ -625,6 +649,9 @@ impl Model {
                     stiffness_nm_per_rad: num(f, &r[3])? / d,
                     transition_rad: num(f, &r[4])? * d,
                     damping_nms_per_rad: num(f, &r[5])?,
+                    stop_stiffness_nm_per_rad: num(f, &r[6])? / d,
+                    stop_onset_rad: num(f, &r[7])? * d,
+                    stop_damping_nms_per_rad: num(f, &r[8])?,
                 },
             );
         }

@@ -37,6 +37,11 @@ pub fn metric_columns() -> Vec<MetricColumn> {
         ("hip_abduction_shortfall_nm", |m| {
             m.hip_abduction_shortfall_nm
         }),
+        ("hip_abductor_usable_capacity_nm_per_kg", |m| {
+            m.hip_abductor_usable_capacity_nm_per_kg
+        }),
+        ("hip_abductor_effort", |m| m.hip_abductor_effort),
+        ("hip_abductors_saturated", |m| m.hip_abductors_saturated),
         ("lumbar_reserve_nm", |m| m.lumbar_reserve_nm),
         ("swing_reserve_nm", |m| m.swing_reserve_nm),
     ]
@@ -59,16 +64,19 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 }
 
 /// Shortest text that round-trips `v` (ryu: `1.0`, `0.25`, `1e-7`, `NaN`, `inf`):
-/// bit-identical values give identical text.
+/// bit-identical values give identical text. Negative zero is written `0.0` (a value
+/// that rounds to zero from below is not a measurement of "minus nothing").
 pub fn fmt(v: f64) -> String {
     let mut s = String::new();
     push_f64(&mut s, v);
     s
 }
 
-/// Append the shortest round-trip text of `v` to `s`, without allocating.
+/// Append the shortest round-trip text of `v` to `s`, without allocating (`-0.0` as `0.0`).
 pub fn push_f64(s: &mut String, v: f64) {
-    if v.is_finite() {
+    if v == 0.0 {
+        s.push_str("0.0");
+    } else if v.is_finite() {
         s.push_str(ryu::Buffer::new().format_finite(v));
     } else if v.is_nan() {
         s.push_str("NaN");
@@ -77,6 +85,29 @@ pub fn push_f64(s: &mut String, v: f64) {
     } else {
         s.push_str("-inf");
     }
+}
+
+/// `x` rounded to `digits` significant decimal digits, as the nearest `f64`: a value
+/// computed as `k * dt` or `a + (b - a) * i / n` that misses the decimal it stands for
+/// by an ulp (`0.28800000000000003`) prints as that decimal (`0.288`). Negative zero
+/// becomes `0.0`; non-finite values are returned as they are.
+pub fn round_sig(x: f64, digits: usize) -> f64 {
+    if !x.is_finite() {
+        return x;
+    }
+    if x == 0.0 {
+        return 0.0;
+    }
+    format!("{:.*e}", digits.clamp(1, 17) - 1, x)
+        .parse()
+        .unwrap_or(x)
+}
+
+/// A recorded time (s) as written in every output file: rounded to 12 significant
+/// digits, so that step-count times print as the decimal they are (`0.288`, not
+/// `0.28800000000000003`).
+pub fn time_value(t: f64) -> f64 {
+    round_sig(t, 12)
 }
 
 /// Time-series CSV of one run: metrics, then activation and force of every muscle.
@@ -99,7 +130,7 @@ pub fn timeseries_csv(model: &Model, r: &RunResult) -> String {
     }
     s.push('\n');
     for (i, row) in r.series.iter().enumerate() {
-        push_f64(&mut s, row.time_s);
+        push_f64(&mut s, time_value(row.time_s));
         for (_, f) in metric_columns() {
             s.push(',');
             push_f64(&mut s, f(row));
@@ -202,7 +233,7 @@ pub fn mot(name: &str, r: &RunResult) -> String {
     header.extend(cols.iter().map(|c| c.0.clone()));
     let rows: Vec<Vec<f64>> = (0..r.series.len())
         .map(|i| {
-            let mut row = vec![r.series[i].time_s];
+            let mut row = vec![time_value(r.series[i].time_s)];
             for (_, angle, v) in &cols {
                 row.push(if *angle { v[i].to_degrees() } else { v[i] });
             }
@@ -210,6 +241,49 @@ pub fn mot(name: &str, r: &RunResult) -> String {
         })
         .collect();
     storage(name, true, &header, &rows)
+}
+
+/// Columns of [`grf_mot`] after `time`, as OpenSim's ExternalLoads expects them.
+pub const GRF_COLUMNS: [&str; 9] = [
+    "ground_force_vx",
+    "ground_force_vy",
+    "ground_force_vz",
+    "ground_force_px",
+    "ground_force_py",
+    "ground_force_pz",
+    "ground_torque_x",
+    "ground_torque_y",
+    "ground_torque_z",
+];
+
+/// Ground reaction (`grf.mot`) for OpenSim's ExternalLoads: the force the ground exerts
+/// on the stance foot (N) at the centre of pressure on the floor (m), both in ground axes
+/// (x anterior, y up, z right); the torque columns are 0, because the free moment about
+/// the vertical is not computed. One row per recorded row, aligned with kinematics.mot.
+pub fn grf_mot(name: &str, r: &RunResult) -> String {
+    let mut header = vec!["time".to_string()];
+    header.extend(GRF_COLUMNS.iter().map(|c| c.to_string()));
+    let rows: Vec<Vec<f64>> = r
+        .series
+        .iter()
+        .zip(&r.ground)
+        .map(|(m, g)| {
+            let (f, p) = (g.force_n, g.cop_m);
+            vec![
+                time_value(m.time_s),
+                f.x,
+                f.y,
+                f.z,
+                p.x,
+                p.y,
+                p.z,
+                0.0,
+                0.0,
+                0.0,
+            ]
+        })
+        .collect();
+    storage(name, false, &header, &rows)
 }
 
 /// OpenSim states (`.sto`, OpenSim 4 state names): coordinate values (rad, m) as
@@ -229,7 +303,7 @@ pub fn sto(name: &str, model: &Model, r: &RunResult) -> String {
     );
     let rows: Vec<Vec<f64>> = (0..r.series.len())
         .map(|i| {
-            let mut row = vec![r.series[i].time_s];
+            let mut row = vec![time_value(r.series[i].time_s)];
             row.extend(cols.iter().map(|c| c.2[i]));
             row.extend(r.muscles[i].activation.iter().copied());
             row
@@ -259,9 +333,12 @@ mod tests {
                 p[crate::model::body::PELVIS] = pose;
                 p
             }],
+            ground: vec![Default::default()],
             stance_side: crate::model::Side::Right,
             steady: Metrics::default(),
             steady_muscles: MuscleSample::default(),
+            measures: Vec::new(),
+            notes: Vec::new(),
             steps: 1,
             wall_time_s: 0.0,
         };
@@ -277,6 +354,90 @@ mod tests {
         let x = nalgebra::UnitQuaternion::from_axis_angle(&nalgebra::Vector3::x_axis(), list);
         let y = nalgebra::UnitQuaternion::from_axis_angle(&nalgebra::Vector3::y_axis(), rot);
         assert!((z * x * y).angle_to(&r) < 1e-12);
+    }
+
+    #[test]
+    fn negative_zero_is_written_as_zero_and_other_values_round_trip() {
+        assert_eq!(super::fmt(-0.0), "0.0");
+        assert_eq!(super::fmt(0.0), "0.0");
+        for v in [
+            0.1,
+            -0.1,
+            1e-300,
+            -5e-324,
+            0.28800000000000003,
+            123456.789,
+            -1e21,
+        ] {
+            assert_eq!(super::fmt(v).parse::<f64>().unwrap().to_bits(), v.to_bits());
+        }
+        assert_eq!(super::fmt(f64::NAN), "NaN");
+        assert_eq!(super::fmt(f64::NEG_INFINITY), "-inf");
+    }
+
+    #[test]
+    fn step_count_times_print_as_their_decimal() {
+        assert_eq!(144.0 * 0.002, 0.28800000000000003);
+        assert_eq!(super::fmt(super::time_value(144.0 * 0.002)), "0.288");
+        for k in 0..=300_000u32 {
+            let t = super::time_value(k as f64 * 0.002);
+            let want = format!("{}", k as f64 / 500.0);
+            assert_eq!(
+                super::fmt(t).trim_end_matches(".0"),
+                want.trim_end_matches(".0"),
+                "{k}"
+            );
+        }
+        assert_eq!(super::round_sig(-0.0, 12).to_bits(), 0.0f64.to_bits());
+        assert_eq!(super::round_sig(1.0 + (0.1 - 1.0) * 7.0 / 9.0, 12), 0.3);
+    }
+
+    #[test]
+    fn grf_mot_has_the_external_loads_columns_in_ground_axes() {
+        use crate::sim::GroundSample;
+        let mut res = RunResult {
+            status: Status::Ok,
+            series: vec![Metrics::default(), Metrics::default()],
+            muscles: vec![MuscleSample::default(); 2],
+            coords: vec![[0.0; coord::COUNT]; 2],
+            poses: vec![[Iso::identity(); crate::model::body::COUNT]; 2],
+            ground: vec![
+                GroundSample::default(),
+                GroundSample {
+                    force_n: nalgebra::Vector3::new(1.5, 700.25, -3.0),
+                    cop_m: nalgebra::Vector3::new(0.05, 0.0, 0.1),
+                },
+            ],
+            stance_side: crate::model::Side::Right,
+            steady: Metrics::default(),
+            steady_muscles: MuscleSample::default(),
+            steps: 1,
+            wall_time_s: 0.0,
+        };
+        res.series[1].time_s = 0.01;
+        let t = super::grf_mot("x_grf", &res);
+        let lines: Vec<&str> = t.lines().collect();
+        assert_eq!(
+            &lines[..7],
+            &[
+                "x_grf",
+                "version=1",
+                "nRows=2",
+                "nColumns=10",
+                "inDegrees=no",
+                "DataType=double",
+                "endheader"
+            ]
+        );
+        assert_eq!(
+            lines[7],
+            "time\tground_force_vx\tground_force_vy\tground_force_vz\tground_force_px\tground_force_py\tground_force_pz\tground_torque_x\tground_torque_y\tground_torque_z"
+        );
+        assert_eq!(
+            lines[9],
+            "0.01\t1.5\t700.25\t-3.0\t0.05\t0.0\t0.1\t0.0\t0.0\t0.0"
+        );
+        assert_eq!(lines.len(), 10);
     }
 
     #[test]

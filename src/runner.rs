@@ -9,10 +9,13 @@
 //! then `summary.csv`, `summary.json`, `timing.csv` (wall times: the one file that
 //! differs between otherwise identical runs) and `manifest.json`.
 
+use crate::measures::MEASURES;
 use crate::model::Model;
-use crate::output::{fmt, metric_columns, mot, sto, timeseries_csv, write_atomic};
+use crate::output::{
+    fmt, grf_mot, metric_columns, mot, sto, time_value, timeseries_csv, write_atomic,
+};
 use crate::scenario::{spec_for, Loaded};
-use crate::sim::{StanceSim, Status};
+use crate::sim::StanceSim;
 use crate::sweep::{canon, Run};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -30,7 +33,10 @@ pub struct RunRecord {
     pub params: Vec<toml::Value>,
     /// Steady-state metrics aligned with [`metric_columns`]; `None` when not finite or the run did not start.
     pub metrics: Vec<Option<f64>>,
-    /// `ok`, `lost_balance`, `diverged` or `failed` (did not start).
+    /// Whole-run measures aligned with [`crate::measures::MEASURES`]; `None` when undefined.
+    #[serde(default)]
+    pub measures: Vec<Option<f64>>,
+    /// `ok`, `still_falling`, `lost_balance`, `diverged` or `failed` (did not start).
     pub status: String,
     /// When the status was reached (s); `None` for `ok`.
     pub status_time_s: Option<f64>,
@@ -47,7 +53,8 @@ pub struct RunRecord {
 }
 
 impl RunRecord {
-    /// Whether the run is a failure (diverged or did not start); `lost_balance` is a result.
+    /// Whether the run is a failure (diverged or did not start); `still_falling` and
+    /// `lost_balance` are results.
     pub fn failed(&self) -> bool {
         self.status == "diverged" || self.status == "failed"
     }
@@ -64,6 +71,86 @@ pub struct Plan {
     pub runs: Vec<String>,
     /// Every run's full parameter list (`key=value` lines), to detect a changed scenario.
     pub resolved: Vec<Vec<String>>,
+    /// The command that made it, without `--out` (`hipdrop run FILE --set ...`): what to
+    /// run with `--resume` to finish it. Not compared by `--resume`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub command: String,
+}
+
+/// What differs between the plan recorded in an output directory (`old`) and a new one:
+/// one line per difference (`task.duration_s = 0.2 there, 0.3 now`); empty when
+/// `--resume` may finish `old` with `new`. The recording command is not compared.
+pub fn plan_differences(old: &Plan, new: &Plan) -> Vec<String> {
+    let mut d = Vec::new();
+    if old.name != new.name {
+        d.push(format!(
+            "name = \"{}\" there, \"{}\" now",
+            old.name, new.name
+        ));
+    }
+    if old.runs.len() != new.runs.len() {
+        d.push(format!(
+            "{} runs there, {} now",
+            old.runs.len(),
+            new.runs.len()
+        ));
+    }
+    let lines = |v: &Vec<String>| -> BTreeMap<String, String> {
+        v.iter()
+            .map(|l| match l.split_once('=') {
+                Some((k, v)) => (k.to_string(), v.to_string()),
+                None => (l.clone(), String::new()),
+            })
+            .collect()
+    };
+    // Each differing key once, with the values of the first run where it differs.
+    let mut keys: BTreeMap<String, (String, String, String, usize)> = BTreeMap::new();
+    for (i, (a, b)) in old.resolved.iter().zip(&new.resolved).enumerate() {
+        let (a, b) = (lines(a), lines(b));
+        let union: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+        for k in union {
+            let (x, y) = (a.get(k), b.get(k));
+            if x != y {
+                let e = keys.entry(k.clone()).or_insert_with(|| {
+                    let shown =
+                        |v: Option<&String>| v.cloned().unwrap_or_else(|| "(not set)".into());
+                    (
+                        shown(x),
+                        shown(y),
+                        new.runs.get(i).cloned().unwrap_or_default(),
+                        0,
+                    )
+                });
+                e.3 += 1;
+            }
+        }
+    }
+    let runs = old.runs.len().min(new.runs.len());
+    for (k, (x, y, id, n)) in &keys {
+        let n = *n;
+        let which = if runs <= 1 {
+            String::new()
+        } else if n == 1 {
+            format!(" (run {id})")
+        } else {
+            format!(" (in {n} of {runs} runs; first: {id})")
+        };
+        d.push(format!("{k} = {x} there, {y} now{which}"));
+    }
+    if keys.is_empty() && old.runs != new.runs {
+        let first = old.runs.iter().zip(&new.runs).find(|(a, b)| a != b);
+        if let Some((a, b)) = first {
+            d.push(format!("run ids differ: {a} there, {b} now"));
+        }
+    }
+    if d.is_empty() && old.columns != new.columns {
+        d.push(format!(
+            "summary columns {} there, {} now",
+            old.columns.join(","),
+            new.columns.join(",")
+        ));
+    }
+    d
 }
 
 /// Parameter columns: subject, compensation, strength keys, swept keys, `--set` keys.
@@ -93,12 +180,20 @@ pub fn columns(l: &Loaded, runs: &[Run]) -> Vec<String> {
         }
     }
     for k in &l.set_keys {
-        if !k.starts_with("sweep.") && spec_for(k).is_some() {
+        if !k.starts_with("sweep.")
+            && !NOT_PARAMETERS.contains(&k.as_str())
+            && spec_for(k).is_some()
+        {
             push(k);
         }
     }
     c
 }
+
+/// Keys that choose what is written, not what is simulated: never a parameter column
+/// of summary.csv, and not part of a run's id (but part of plan.json, so that `--resume`
+/// does not mix runs written with and without them).
+pub const NOT_PARAMETERS: &[&str] = &["output.timeseries"];
 
 /// Value of `key` in a run (strength keys absent in that run are 1).
 fn value_of(run: &Run, key: &str) -> toml::Value {
@@ -124,6 +219,7 @@ pub fn plan(l: &Loaded, runs: &[Run]) -> Plan {
                     .collect()
             })
             .collect(),
+        command: String::new(),
     }
 }
 
@@ -150,6 +246,7 @@ pub fn run_one(dir: &Path, name: &str, plan: &Plan, run: &Run) -> Result<RunReco
         index: run.index,
         params: plan.columns.iter().map(|k| value_of(run, k)).collect(),
         metrics: vec![None; metric_columns().len()],
+        measures: vec![None; MEASURES.len()],
         status: "failed".into(),
         status_time_s: Some(0.0),
         status_detail: String::new(),
@@ -171,23 +268,29 @@ pub fn run_one(dir: &Path, name: &str, plan: &Plan, run: &Run) -> Result<RunReco
                 .iter()
                 .map(|(_, f)| Some(f(&r.steady)).filter(|v| v.is_finite()))
                 .collect();
+            rec.measures = r.measures.clone();
             rec.status = r.status.label().to_string();
-            (rec.status_time_s, rec.status_detail) = match &r.status {
-                Status::Ok => (None, String::new()),
-                Status::LostBalance { time_s } => {
-                    (Some(*time_s), "centre of pressure left the foot".into())
-                }
-                Status::Diverged { time_s, what } => (Some(*time_s), what.replace(',', ";")),
-            };
-            rec.sim_time_s = r.series.last().map(|m| m.time_s).unwrap_or(0.0);
+            rec.status_time_s = r.status.time_s().map(time_value);
+            let detail: Vec<String> = std::iter::once(r.status.detail())
+                .filter(|d| !d.is_empty())
+                .chain(r.notes.iter().cloned())
+                .collect();
+            rec.status_detail = detail.join("; ").replace(',', ";");
+            rec.sim_time_s = time_value(r.series.last().map(|m| m.time_s).unwrap_or(0.0));
             rec.steps = r.steps;
             rec.wall_time_s = r.wall_time_s;
             let title = format!("{name}_{}", run.id);
-            for (file, text) in [
-                ("timeseries.csv", timeseries_csv(&model, &r)),
-                ("kinematics.mot", mot(&title, &r)),
-                ("states.sto", sto(&title, &model, &r)),
-            ] {
+            let files = if sc.output.timeseries {
+                vec![
+                    ("timeseries.csv", timeseries_csv(&model, &r)),
+                    ("kinematics.mot", mot(&title, &r)),
+                    ("states.sto", sto(&title, &model, &r)),
+                    ("grf.mot", grf_mot(&format!("{title}_grf"), &r)),
+                ]
+            } else {
+                Vec::new()
+            };
+            for (file, text) in files {
                 let p = rdir.join(file);
                 write_atomic(&p, text.as_bytes()).map_err(|e| io_err(&p, e))?;
                 rec.files.insert(
@@ -240,6 +343,10 @@ pub fn summary_csv(plan: &Plan, recs: &[RunRecord]) -> String {
         s.push(',');
         s.push_str(c);
     }
+    for m in &MEASURES {
+        s.push(',');
+        s.push_str(m.name);
+    }
     s.push_str(",status,status_time_s,status_detail,sim_time_s\n");
     for r in recs {
         s.push_str(&r.id);
@@ -247,10 +354,12 @@ pub fn summary_csv(plan: &Plan, recs: &[RunRecord]) -> String {
             s.push(',');
             s.push_str(&cell(v));
         }
-        for m in &r.metrics {
+        // Records written before the measures existed have none: empty cells.
+        let measures = (0..MEASURES.len()).map(|i| r.measures.get(i).copied().flatten());
+        for m in r.metrics.iter().copied().chain(measures) {
             s.push(',');
             if let Some(v) = m {
-                s.push_str(&fmt(*v));
+                s.push_str(&fmt(v));
             }
         }
         s.push_str(&format!(
@@ -281,6 +390,15 @@ pub fn summary_json(plan: &Plan, recs: &[RunRecord]) -> String {
                 metrics.insert(c.to_string(), serde_json::to_value(v).unwrap_or_default());
             }
             o.insert("metrics".into(), metrics.into());
+            let mut measures = serde_json::Map::new();
+            for (i, m) in MEASURES.iter().enumerate() {
+                let v = r.measures.get(i).copied().flatten();
+                measures.insert(
+                    m.name.to_string(),
+                    serde_json::to_value(v).unwrap_or_default(),
+                );
+            }
+            o.insert("measures".into(), measures.into());
             o.insert("status".into(), r.status.clone().into());
             o.insert(
                 "status_time_s".into(),
@@ -357,6 +475,53 @@ pub fn seed(l: &Loaded) -> Option<i64> {
     }
 }
 
+/// When `dir` holds an interrupted `hipdrop run` (a readable `plan.json` but no
+/// `summary.csv`, which is written after the last run, before `manifest.json`): a
+/// message saying so, how many runs are complete and the command that finishes it.
+/// A directory with a summary but no manifest is damaged, not interrupted.
+pub fn interrupted(dir: &Path) -> Option<String> {
+    if dir.join("summary.csv").exists() {
+        return None;
+    }
+    let plan: Plan = serde_json::from_slice(&std::fs::read(dir.join("plan.json")).ok()?).ok()?;
+    let done = plan
+        .runs
+        .iter()
+        .filter(|id| dir.join("runs").join(id).join("result.json").is_file())
+        .count();
+    let command = if plan.command.is_empty() {
+        "hipdrop run SCENARIO".to_string()
+    } else {
+        plan.command.clone()
+    };
+    let d = dir.display().to_string();
+    let quoted = if d
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "_./=:,+@%-".contains(c))
+    {
+        d.clone()
+    } else {
+        format!("'{}'", d.replace('\'', "'\\''"))
+    };
+    Some(format!(
+        "{d}: an interrupted `hipdrop run` ({done} of {} runs complete; plan.json is there, summary.csv and manifest.json are written after the last run): finish it with `{command} --resume --out {quoted}`",
+        plan.runs.len()
+    ))
+}
+
+/// Whether run `id` in `dir` was written without time series on purpose
+/// (`output.timeseries = false`): its `result.json` exists and lists no `timeseries.csv`.
+pub fn written_without_series(dir: &Path, id: &str) -> bool {
+    let p = dir.join("runs").join(id).join("result.json");
+    let Some(rec) = std::fs::read(p)
+        .ok()
+        .and_then(|b| serde_json::from_slice::<RunRecord>(&b).ok())
+    else {
+        return false;
+    };
+    rec.status != "failed" && !rec.files.keys().any(|f| f.ends_with("/timeseries.csv"))
+}
+
 /// Files and directories hipdrop writes in an output directory (removed by `--force`).
 pub const OWN_ENTRIES: &[&str] = &[
     "figures",
@@ -397,6 +562,11 @@ pub fn check_output(dir: &Path) -> Result<OutputCheck, String> {
         return Err(format!("{}: not a directory", dir.display()));
     }
     let mp = dir.join("manifest.json");
+    if !mp.exists() {
+        if let Some(msg) = interrupted(dir) {
+            return Err(msg);
+        }
+    }
     let bytes = std::fs::read(&mp).map_err(|e| format!("cannot read {}: {e}", mp.display()))?;
     let m: serde_json::Value = serde_json::from_slice(&bytes)
         .map_err(|e| format!("{}: not valid JSON: {e}", mp.display()))?;
@@ -448,4 +618,73 @@ pub fn check_output(dir: &Path) -> Result<OutputCheck, String> {
     }
     tmp_files(dir, dir, &mut c.leftover_tmp);
     Ok(c)
+}
+
+/// CPU time of one simulation step (s): 20 us per simulated ms at the default 2 ms step,
+/// measured on the reference machine (`docs/performance.md`).
+pub const CPU_S_PER_STEP: f64 = 40e-6;
+
+/// Bytes of each per-run file: (file, fixed part (its header and its line in
+/// manifest.json), bytes per time-series row), measured from
+/// `hipdrop run scenarios/single_leg_stance.toml` at 0.3 s and 3 s with 10 ms rows.
+pub const FILE_BYTES: &[(&str, f64, f64)] = &[
+    ("timeseries.csv", 4700.0, 4000.0),
+    ("kinematics.mot", 450.0, 436.0),
+    ("states.sto", 3900.0, 1501.0),
+    ("grf.mot", 400.0, 124.0),
+];
+
+/// Bytes per run outside the time series: its `result.json` (about 1.3 kB) and its rows
+/// in summary.csv, summary.json, manifest.json, plan.json and timing.csv (measured on
+/// sweeps of 3 and 30 runs with `output.timeseries = false`).
+pub const RECORD_BYTES: f64 = 4400.0;
+
+/// Bytes of an output directory outside its runs (headers of the summaries, manifest
+/// and plan), measured as for [`RECORD_BYTES`].
+pub const FIXED_BYTES: f64 = 2700.0;
+
+/// What a sweep will cost, estimated before running it (`hipdrop check`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Estimate {
+    /// Runs.
+    pub runs: usize,
+    /// Simulated time of all runs (s), if none stops early.
+    pub simulated_s: f64,
+    /// Steps of all runs.
+    pub steps: f64,
+    /// CPU time (s): `steps * CPU_S_PER_STEP`.
+    pub cpu_s: f64,
+    /// Bytes of all output files.
+    pub bytes: f64,
+    /// Of which the time-series files (0 with `output.timeseries = false`).
+    pub series_bytes: f64,
+}
+
+/// Estimate the simulated time, CPU time and disk space of `runs`: an upper bound in
+/// time (a run that loses balance stops early), the full files on disk.
+pub fn estimate(runs: &[Run]) -> Estimate {
+    let mut e = Estimate {
+        runs: runs.len(),
+        simulated_s: 0.0,
+        steps: 0.0,
+        cpu_s: 0.0,
+        bytes: FIXED_BYTES,
+        series_bytes: 0.0,
+    };
+    for r in runs {
+        let sc = &r.scenario;
+        let t = sc.task.duration_s;
+        let steps = (t / sc.integration.dt_s).round();
+        let rows = (t / sc.output.record_interval_s + 1e-9).floor() + 1.0;
+        e.simulated_s += t;
+        e.steps += steps;
+        e.bytes += RECORD_BYTES;
+        if sc.output.timeseries {
+            let b: f64 = FILE_BYTES.iter().map(|(_, h, row)| h + row * rows).sum();
+            e.series_bytes += b;
+            e.bytes += b;
+        }
+    }
+    e.cpu_s = e.steps * CPU_S_PER_STEP;
+    e
 }

@@ -65,6 +65,9 @@ impl std::fmt::Display for ScenarioError {
 }
 impl std::error::Error for ScenarioError {}
 
+/// The problem reported for a scenario file without any key.
+pub const EMPTY_FILE: &str = "the file has no keys: a scenario needs at least one key, e.g. `include = [\"single_leg_stance.toml\"]` or `[task]` `duration_s = 2.0`; to run every default, say so with `name = \"defaults\"` (every key: `hipdrop list keys`)";
+
 /// Type of a key's value.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Kind {
@@ -135,6 +138,7 @@ impl KeySpec {
             Kind::Float | Kind::Int | Kind::Bool | Kind::Choice(_)
         ) && !self.name.starts_with("sweep.")
             && self.name != "model.muscle_set"
+            && self.name != "output.timeseries"
     }
 }
 
@@ -199,6 +203,8 @@ pub fn keys() -> Vec<KeySpec> {
           "Interval between time-series rows (.csv, .mot, .sto); at least integration.dt_s (if not set, it grows to integration.dt_s)."),
         k("output.steady_window_s", Kind::Float, "s", F(c.steady_window_s), 0.0, 600.0,
           "Window at the end of the run averaged for the steady-state metrics in summary.csv; at most task.duration_s (if not set, it shrinks to task.duration_s). A run that ends early (lost_balance, diverged) reports the state at its end instead."),
+        k("output.timeseries", Kind::Bool, "", B(true), 0.0, 0.0,
+          "Write each run's time series (runs/<id>/timeseries.csv, kinematics.mot, states.sto, grf.mot). false: only runs/<id>/result.json per run, with summary.csv, summary.json and manifest.json (about 4 kB per run instead of about 1.2 MB for a 2 s run); hipdrop plot then draws the summary figures only. Cannot be swept."),
         k("sweep.mode", Kind::Choice(SWEEP_MODES), "", S("grid".into()), 0.0, 0.0,
           "How axes combine: grid (cartesian product), zip (varied together), one_at_a_time (each axis alone, the others at the base value), random or latin_hypercube (sweep.samples draws)."),
         k("sweep.samples", Kind::Int, "", I(10), 1.0, 100000.0,
@@ -206,7 +212,7 @@ pub fn keys() -> Vec<KeySpec> {
         k("sweep.seed", Kind::Int, "", I(1), 0.0, 9007199254740991.0,
           "Seed of the random and latin_hypercube draws: the same seed gives the same runs."),
         k("sweep.axes.<key>", Kind::Axis, "", toml::Value::Array(vec![]), 0.0, 0.0,
-          "A swept key (any number, boolean or choice key above, quoted: \"strength.hip_abductors\"): a list [1.0, 0.5], a range {start, stop, count}, or for random modes {min, max} (uniform) or {min, max, distribution = \"normal\", mean, sd} (normal truncated to [min, max])."),
+          "A swept key (any number, boolean or choice key above, quoted: \"strength.hip_abductors\"): a list [1.0, 0.5], a range {start, stop, count} (count = 1 only with start = stop), or for sweep.mode = \"random\" {min, max} (uniform) or {min, max, distribution = \"normal\", mean, sd} (normal truncated to [min, max]); latin_hypercube takes only uniform {min, max} axes."),
     ]
 }
 
@@ -303,6 +309,13 @@ pub struct OutputSection {
     pub record_interval_s: f64,
     /// Window at the end of the run averaged for steady-state metrics (s).
     pub steady_window_s: f64,
+    /// Write the per-run time-series files (default true); false: result.json only.
+    #[serde(default = "yes")]
+    pub timeseries: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// One run's fully resolved scenario (sweep values applied).
@@ -509,6 +522,14 @@ fn read_layers(
     stack.pop();
     let mut own = Vec::new();
     flatten(&mut Vec::new(), &table, &doc, &text, shown, &mut own);
+    // An empty scenario (no key at all: an empty file, only comments or empty tables) is
+    // more likely a wrong or truncated file than a request for every default: refuse it.
+    if top && own.is_empty() {
+        problems.push(Problem {
+            origin: at(0),
+            msg: EMPTY_FILE.to_string(),
+        });
+    }
     own.retain(|l| l.key != "include" && (top || l.key != "name"));
     leaves.extend(own);
 }
@@ -895,6 +916,9 @@ fn check_axis(target: &str, v: &toml::Value) -> Result<(), String> {
                 in_range("start", a)?;
                 in_range("stop", b)?;
                 match t.get("count") {
+                    Some(toml::Value::Integer(1)) if a != b => Err(format!(
+                        "{key}: count = 1 with start = {a} and stop = {b} is ambiguous (which end is the one value?): allowed count = 1 only with start = stop (or give a list, [{a}]); count 2 to 100000 spans start to stop, both included"
+                    )),
                     Some(toml::Value::Integer(n)) if *n >= 1 && *n <= 100000 => Ok(()),
                     Some(o) => Err(format!("{key}.count = {o}: allowed an integer 1 to 100000")),
                     None => Err(format!("{key}: a range needs start, stop and count")),

@@ -30,6 +30,7 @@
 //! tibia -> ankle -> talus -> (fixed subtalar) -> foot.
 
 use crate::math::{axis_angle, mat, Quat, Vec3};
+use crate::measures::Tracker;
 use crate::model::{body, coord, leg_body, leg_coord, Iso, Model, Side, GRAVITY};
 use crate::muscle::{activation_step_with, ActivationDecay, FiberState};
 use crate::qp;
@@ -99,12 +100,25 @@ impl Default for StanceConfig {
 /// How a run ended.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Status {
-    /// Completed the requested duration.
+    /// Completed the requested duration with the pelvis settled: over the last
+    /// [`SETTLE_WINDOW_S`] its drop changed by less than [`SETTLE_RATE_DEG_PER_S`].
     Ok,
-    /// The centre of pressure left the foot: the controller could not keep balance.
+    /// Completed the requested duration without losing balance, but the pelvis was still
+    /// moving at the end (pelvic drop changing faster than [`SETTLE_RATE_DEG_PER_S`] over
+    /// the last [`SETTLE_WINDOW_S`]): the stance had not settled, and a longer run may fall.
+    StillFalling {
+        /// End of the run (s).
+        time_s: f64,
+        /// Mean rate of change of the pelvic drop over the last window (deg/s).
+        rate_deg_per_s: f64,
+    },
+    /// Single-leg stance was lost: the centre of pressure left the foot, or the swing foot
+    /// touched the floor.
     LostBalance {
         /// Time (s).
         time_s: f64,
+        /// Which of the two, in words.
+        what: String,
     },
     /// A non-finite or runaway value appeared.
     Diverged {
@@ -116,15 +130,51 @@ pub enum Status {
 }
 
 impl Status {
-    /// `ok`, `lost_balance` or `diverged`.
+    /// `ok`, `still_falling`, `lost_balance` or `diverged`.
     pub fn label(&self) -> &'static str {
         match self {
             Status::Ok => "ok",
+            Status::StillFalling { .. } => "still_falling",
             Status::LostBalance { .. } => "lost_balance",
             Status::Diverged { .. } => "diverged",
         }
     }
+
+    /// When the status was reached (s); `None` for `ok`.
+    pub fn time_s(&self) -> Option<f64> {
+        match self {
+            Status::Ok => None,
+            Status::StillFalling { time_s, .. }
+            | Status::LostBalance { time_s, .. }
+            | Status::Diverged { time_s, .. } => Some(*time_s),
+        }
+    }
+
+    /// Why, in words (empty for `ok`).
+    pub fn detail(&self) -> String {
+        match self {
+            Status::Ok => String::new(),
+            Status::StillFalling { rate_deg_per_s, .. } => format!(
+                "pelvic drop still changing at {rate_deg_per_s:.1} deg/s over the last {:.1} s",
+                SETTLE_WINDOW_S
+            ),
+            Status::LostBalance { what, .. } | Status::Diverged { what, .. } => what.clone(),
+        }
+    }
 }
+
+/// Length of the window at the end of a run over which the pelvis must have settled (s).
+pub const SETTLE_WINDOW_S: f64 = 0.2;
+/// Largest mean rate of change of the pelvic drop over [`SETTLE_WINDOW_S`] of a settled
+/// run (deg/s). At 1 deg/s the ASIS of a 0.25 m wide pelvis moves 0.9 cm in a second;
+/// runs that hold (abductors at 50 % and stronger) end below 0.2 deg/s, runs that are
+/// falling at the end of a 2 s stance (abductors at 49.5 %) above 60 deg/s.
+pub const SETTLE_RATE_DEG_PER_S: f64 = 1.0;
+/// Activation (0..1) at or above which an abductor compartment counts as saturated.
+pub const SATURATED_ACTIVATION: f64 = 0.95;
+/// A coordinate further than this past its normal range (deg) is reported in the
+/// status detail.
+pub const RANGE_REPORT_DEG: f64 = 2.0;
 
 /// Metrics at one instant, all measured on the simulated bodies.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -175,6 +225,18 @@ pub struct Metrics {
     pub swing_reserve_nm: f64,
     /// Moment the stance-hip abduction demand left unmet by the muscles (N m), from the static optimisation.
     pub hip_abduction_shortfall_nm: f64,
+    /// Largest abduction moment the muscles crossing the stance hip could produce at this
+    /// instant (their lengths and velocities) while the hip's flexion and rotation moments
+    /// stay what they are (N m/kg): the capacity usable for abduction, less than
+    /// `hip_abductor_capacity_nm_per_kg` when a compartment's other moments hold it back
+    /// (a linear programme over the activations, 0..1). Recorded rows only.
+    pub hip_abductor_usable_capacity_nm_per_kg: f64,
+    /// Abduction moment over the usable capacity (0..1): 1 when no more abduction can be
+    /// had without changing the hip's other moments. Recorded rows only.
+    pub hip_abductor_effort: f64,
+    /// How many of the six stance-side abductor compartments (glut_med1-3, glut_min1-3)
+    /// are at activation 0.95 or more. Recorded rows only.
+    pub hip_abductors_saturated: f64,
 }
 
 /// Per-muscle outputs at one instant.
@@ -184,6 +246,15 @@ pub struct MuscleSample {
     pub activation: Vec<f64>,
     /// Tendon forces (N).
     pub force_n: Vec<f64>,
+}
+
+/// The ground's push on the stance foot at one instant, from the bodies' momentum rates.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct GroundSample {
+    /// Force the ground exerts on the stance foot (N), ground axes (x anterior, y up, z right).
+    pub force_n: Vec3,
+    /// Centre of pressure on the floor plane y = 0 (m), ground axes.
+    pub cop_m: Vec3,
 }
 
 /// Result of a run.
@@ -201,11 +272,17 @@ pub struct RunResult {
     pub coords: Vec<[f64; coord::COUNT]>,
     /// Body poses (body -> world) at each recorded row, aligned with `series`.
     pub poses: Vec<[Iso; body::COUNT]>,
+    /// Ground reaction at each recorded row, aligned with `series`.
+    pub ground: Vec<GroundSample>,
     /// Steady-state metrics: means over the final window of a completed run; for a run
     /// that ended early (`lost_balance`, `diverged`), the metrics at its last recorded row.
     pub steady: Metrics,
     /// Steady-state muscle activations and forces.
     pub steady_muscles: MuscleSample,
+    /// Whole-run measures, aligned with [`crate::measures::MEASURES`].
+    pub measures: Vec<Option<f64>>,
+    /// Notes on the run for the status detail (a joint past its range), empty if none.
+    pub notes: Vec<String>,
     /// Steps taken.
     pub steps: usize,
     /// Wall time of the stepping loop (s).
@@ -293,6 +370,8 @@ pub struct StanceSim<'m> {
     ankle_world: Vec3,
     trunk_lean_target_rad: f64,
     shortfall_nm: f64,
+    /// Ground reaction at the last `metrics` call.
+    ground: GroundSample,
     time_s: f64,
     targets: [f64; coord::COUNT],
     // Workspace.
@@ -338,6 +417,15 @@ pub struct StanceSim<'m> {
     gen_coords: Vec<u16>,
     /// Generalized force (N m) demanded of activations and reserves, per row.
     qp_b: Vec<f64>,
+    /// Stance gluteus medius compartments and their weights (nominal max isometric force
+    /// over the three's sum) for `glut_med_activation_peak`.
+    glut_med: Vec<(usize, f64)>,
+    /// Stance abductor compartments (glut_med1-3, glut_min1-3).
+    abductors: Vec<usize>,
+    /// Swing-foot points that touch the floor first (heel: calcaneus origin; toe: MTP
+    /// joint centre), in the foot frame (m), and the floor heights (m) of the same points
+    /// of the stance foot, which stands flat on the floor.
+    swing_foot_points: [(Vec3, f64); 2],
 }
 
 fn v3(v: rapier3d_f64::math::Vector) -> Vec3 {
@@ -666,6 +754,7 @@ impl<'m> StanceSim<'m> {
             ankle_world,
             trunk_lean_target_rad: lean_rad,
             shortfall_nm: 0.0,
+            ground: GroundSample::default(),
             time_s: 0.0,
             targets: q,
             bs: [BodyState {
@@ -699,7 +788,61 @@ impl<'m> StanceSim<'m> {
             qp_cols: qp::Columns::new(),
             gen_coords: vec![0; nm],
             qp_b: Vec::new(),
+            glut_med: Vec::new(),
+            abductors: Vec::new(),
+            swing_foot_points: [(Vec3::zeros(), 0.0); 2],
         };
+        let compartment = |name: &str| {
+            model
+                .muscle_index(&format!("{name}_{}", stance.suffix()))
+                .ok_or_else(|| format!("the model has no muscle {name}_{}", stance.suffix()))
+        };
+        for name in ["glut_med1", "glut_med2", "glut_med3"] {
+            let m = compartment(name)?;
+            let mu = &model.muscles[m];
+            // Nominal force, before strength factors: the weights do not change with them.
+            let nominal = if mu.strength > 0.0 {
+                mu.params.max_isometric_force_n / mu.strength
+            } else {
+                1.0
+            };
+            sim.glut_med.push((m, nominal));
+        }
+        let total: f64 = sim.glut_med.iter().map(|g| g.1).sum();
+        for g in &mut sim.glut_med {
+            g.1 /= total;
+        }
+        for name in [
+            "glut_med1",
+            "glut_med2",
+            "glut_med3",
+            "glut_min1",
+            "glut_min2",
+            "glut_min3",
+        ] {
+            sim.abductors.push(compartment(name)?);
+        }
+        let mtp = Vec3::new(0.1788, -0.002, 0.00108) * s;
+        let st_foot = &poses[foot];
+        for (k, local) in [Vec3::zeros(), mtp].into_iter().enumerate() {
+            let floor_y = (st_foot * nalgebra::Point3::from(mirror_z(local, stance))).y;
+            sim.swing_foot_points[k] = (mirror_z(local, swing), floor_y);
+        }
+        let sw_foot = &poses[leg_body(swing, body::FOOT_R)];
+        let clearance = sim
+            .swing_foot_points
+            .iter()
+            .map(|(p, floor_y)| (sw_foot * nalgebra::Point3::from(*p)).y - floor_y)
+            .fold(f64::INFINITY, f64::min);
+        if clearance <= 0.0 {
+            return Err(format!(
+                "the swing foot would start {:.1} cm below the floor (stance knee flexed {} deg; swing hip {} deg; swing knee {} deg): flex the swing hip or knee more (task.swing_hip_flexion_deg; task.swing_knee_flexion_deg)",
+                -clearance * 100.0,
+                sim.cfg.stance_knee_flexion_deg,
+                sim.cfg.swing_hip_flexion_deg,
+                sim.cfg.swing_knee_flexion_deg
+            ));
+        }
         for (i, name) in ["hip", "knee", "ankle", "subtalar"].iter().enumerate() {
             sim.stance_joints[i] = sim.find_joint(name, stance);
         }
@@ -1315,6 +1458,10 @@ impl<'m> StanceSim<'m> {
         } else {
             (0.0, 0.0)
         };
+        self.ground = GroundSample {
+            force_n: grf,
+            cop_m: Vec3::new(o.x + cop_x, 0.0, o.z + cop_z),
+        };
         let swing_res: f64 = (0..12)
             .filter(|&i| i / coord::PER_LEG != (stance == Side::Left) as usize)
             .map(|i| self.reserve_torque[i].powi(2))
@@ -1353,6 +1500,9 @@ impl<'m> StanceSim<'m> {
             lumbar_reserve_nm: lumbar_res,
             swing_reserve_nm: swing_res,
             hip_abduction_shortfall_nm: self.shortfall_nm,
+            hip_abductor_usable_capacity_nm_per_kg: 0.0,
+            hip_abductor_effort: 0.0,
+            hip_abductors_saturated: 0.0,
         }
     }
 
@@ -1449,6 +1599,124 @@ impl<'m> StanceSim<'m> {
         e
     }
 
+    /// Stance gluteus medius activation (0..1): glut_med1-3 weighted by nominal force.
+    fn glut_med_activation(&self) -> f64 {
+        self.glut_med
+            .iter()
+            .map(|&(m, w)| w * self.activation[m])
+            .sum()
+    }
+
+    /// Largest excursion of any coordinate past its normal range (deg), and the coordinate.
+    fn range_excess(&self) -> (f64, usize) {
+        let mut worst = (0.0, usize::MAX);
+        for (i, lim) in self.model.limits.iter().enumerate() {
+            if i == self.locked_coord {
+                continue;
+            }
+            let e = (self.q[i] - lim.upper_rad)
+                .max(lim.lower_rad - self.q[i])
+                .to_degrees();
+            if e > worst.0 {
+                worst = (e, i);
+            }
+        }
+        worst
+    }
+
+    /// Whether the swing foot's heel or toe has reached the floor.
+    fn swing_foot_down(&self) -> bool {
+        let foot = &self.bs[leg_body(self.stance.other(), body::FOOT_R)].pose;
+        self.swing_foot_points
+            .iter()
+            .any(|(p, floor_y)| (foot * nalgebra::Point3::from(*p)).y <= *floor_y)
+    }
+
+    /// The abduction capacity usable at this instant (N m) and the number of saturated
+    /// abductor compartments. The capacity is the largest abduction moment about the
+    /// stance hip that the stance leg's muscles could produce at their current lengths and
+    /// velocities, with activations in 0..1, while every other moment of the stance leg
+    /// (hip flexion and rotation, knee, ankle, subtalar) stays what it is now: what the
+    /// static optimisation could still find for abduction, since the stance leg has no
+    /// reserve actuator. A linear programme, solved by `microlp`; passive forces count
+    /// as they are.
+    fn usable_abduction(&self) -> (f64, usize) {
+        use microlp::{ComparisonOp, OptimizationDirection, Problem};
+        let st = self.stance;
+        let add = leg_coord(st, coord::HIP_ADDUCTION);
+        let held: Vec<usize> = (0..coord::PER_LEG)
+            .map(|c| leg_coord(st, c))
+            .filter(|&c| c != add)
+            .collect();
+        let leg_mask: u16 = (0..coord::PER_LEG).map(|c| 1u16 << leg_coord(st, c)).sum();
+        let mut lp = Problem::new(OptimizationDirection::Maximize);
+        let mut rows: Vec<Vec<(microlp::Variable, f64)>> = vec![Vec::new(); held.len()];
+        let mut now = vec![0.0; held.len()];
+        let mut passive = 0.0;
+        for m in (0..self.model.muscles.len()).filter(|&m| self.gen_coords[m] & leg_mask != 0) {
+            let g = &self.gen[m];
+            let f = &self.fiber[m];
+            let fa = f.active_force_per_activation_n.max(0.0);
+            // Abduction is minus the adduction generalized force.
+            passive -= g[add] * f.passive_force_n;
+            let v = lp.add_var(-g[add] * fa, (0.0, 1.0));
+            for (k, &c) in held.iter().enumerate() {
+                if g[c] != 0.0 {
+                    rows[k].push((v, g[c] * fa));
+                    now[k] += g[c] * fa * self.activation[m];
+                }
+            }
+        }
+        // Held to within 1e-3 N m (equalities would be at the mercy of rounding).
+        for (row, b) in rows.iter().zip(now) {
+            lp.add_constraint(row.as_slice(), ComparisonOp::Le, b + 1e-3);
+            lp.add_constraint(row.as_slice(), ComparisonOp::Ge, b - 1e-3);
+        }
+        // No time or node limit is set, so the answer does not depend on the machine.
+        let usable = match lp.solve() {
+            Ok(microlp::SolveOutcome::Solution(sol)) => sol.objective() + passive,
+            _ => f64::NAN,
+        };
+        let saturated = self
+            .abductors
+            .iter()
+            .filter(|&&m| self.activation[m] >= SATURATED_ACTIVATION)
+            .count();
+        (usable, saturated)
+    }
+
+    /// Append the current state to the recorded series, with the measures that are
+    /// computed at recorded rows only (usable abduction capacity, effort, saturation).
+    fn record(
+        &self,
+        mut m: Metrics,
+        series: &mut Vec<Metrics>,
+        muscles: &mut Vec<MuscleSample>,
+        coords: &mut Vec<[f64; coord::COUNT]>,
+        poses: &mut Vec<[Iso; body::COUNT]>,
+        ground: &mut Vec<GroundSample>,
+    ) {
+        let (usable, saturated) = self.usable_abduction();
+        let mass = self.model.mass_kg();
+        m.hip_abductor_usable_capacity_nm_per_kg = usable / mass;
+        m.hip_abductor_effort = if usable > 0.0 {
+            m.hip_abductor_moment_nm_per_kg * mass / usable
+        } else {
+            f64::NAN
+        };
+        m.hip_abductors_saturated = saturated as f64;
+        series.push(m);
+        muscles.push(MuscleSample {
+            activation: self.activation.clone(),
+            force_n: (0..self.activation.len())
+                .map(|i| self.tension(i))
+                .collect(),
+        });
+        coords.push(self.q);
+        poses.push(self.poses());
+        ground.push(self.ground);
+    }
+
     /// Run to the configured duration.
     pub fn run(mut self) -> RunResult {
         let start = std::time::Instant::now();
@@ -1465,7 +1733,20 @@ impl<'m> StanceSim<'m> {
         let mut cop_window: std::collections::VecDeque<(f64, f64)> = Default::default();
         let cop_len = ((0.05 / dt).round() as usize).max(1);
         let decay = ActivationDecay::new(dt);
-        self.metrics(); // prime previous velocities
+        let mut ground = Vec::new();
+        // The state at t = 0 (at rest: the momentum rates are those of a body at rest),
+        // which also primes the previous velocities.
+        let mut tracker = Tracker::new(dt);
+        let m0 = self.metrics();
+        tracker.update(&m0, self.glut_med_activation(), self.range_excess());
+        self.record(
+            m0,
+            &mut series,
+            &mut muscles,
+            &mut coords,
+            &mut poses,
+            &mut ground,
+        );
         let mut taken = 0;
         for step in 0..steps {
             if step % control_every == 0 {
@@ -1483,7 +1764,7 @@ impl<'m> StanceSim<'m> {
             self.apply();
             self.world.step();
             // Time from the step count, not a running sum: 0.02 s, not 0.020000000000000004.
-            self.time_s = (step + 1) as f64 * dt;
+            self.time_s = step_time(step + 1, dt);
             taken += 1;
             self.read_state();
             self.kinematics();
@@ -1509,32 +1790,60 @@ impl<'m> StanceSim<'m> {
                 if !self.cop_inside(&avg) {
                     status = Status::LostBalance {
                         time_s: self.time_s,
+                        what: "centre of pressure left the foot".into(),
                     };
                 }
             }
+            if status == Status::Ok && self.swing_foot_down() {
+                status = Status::LostBalance {
+                    time_s: self.time_s,
+                    what: "the swing foot touched the floor".into(),
+                };
+            }
+            tracker.update(&m, self.glut_med_activation(), self.range_excess());
             if (step + 1) % record_every == 0 || status != Status::Ok {
-                series.push(m);
-                muscles.push(MuscleSample {
-                    activation: self.activation.clone(),
-                    force_n: (0..self.activation.len())
-                        .map(|i| self.tension(i))
-                        .collect(),
-                });
-                coords.push(self.q);
-                poses.push(self.poses());
+                self.record(
+                    m,
+                    &mut series,
+                    &mut muscles,
+                    &mut coords,
+                    &mut poses,
+                    &mut ground,
+                );
             }
             if status != Status::Ok {
                 break;
             }
         }
+        let rate = tracker.drop_rate_end(SETTLE_WINDOW_S);
+        if status == Status::Ok && rate.abs() > SETTLE_RATE_DEG_PER_S {
+            status = Status::StillFalling {
+                time_s: self.time_s,
+                rate_deg_per_s: rate,
+            };
+        }
+        let mut notes = Vec::new();
+        if let Some((excess, c, t)) = tracker.range_excess() {
+            if excess > RANGE_REPORT_DEG {
+                let lim = &self.model.limits[c];
+                notes.push(format!(
+                    "{} went {excess:.1} deg past its range ({:.0} to {:.0} deg) at {t} s",
+                    crate::model::coord_names()[c],
+                    lim.lower_rad.to_degrees(),
+                    lim.upper_rad.to_degrees()
+                ));
+            }
+        }
+        let measures = tracker.values(SETTLE_WINDOW_S);
         let wall = start.elapsed().as_secs_f64();
         let t_end = series.last().map(|m| m.time_s).unwrap_or(0.0);
         let from = t_end - self.cfg.steady_window_s;
         // A run that ended early has no steady state: report the state at its end (for
-        // `lost_balance`, the moment the centre of pressure left the foot).
-        let idx: Vec<usize> = if status == Status::Ok {
+        // `lost_balance`, the moment the centre of pressure left the foot). The t = 0 row
+        // is never part of the window.
+        let idx: Vec<usize> = if matches!(status, Status::Ok | Status::StillFalling { .. }) {
             (0..series.len())
-                .filter(|&i| series[i].time_s > from + 1e-9)
+                .filter(|&i| series[i].time_s > from.max(0.0) + 1e-9)
                 .collect()
         } else {
             series.len().checked_sub(1).into_iter().collect()
@@ -1557,8 +1866,11 @@ impl<'m> StanceSim<'m> {
             muscles,
             coords,
             poses,
+            ground,
             steady,
             steady_muscles,
+            measures,
+            notes,
             steps: taken,
             wall_time_s: wall,
         }
@@ -1585,6 +1897,26 @@ pub fn frontal_knee(hip: Vec3, knee: Vec3, ankle: Vec3, side: Side) -> (f64, f64
         .abs()
         .to_degrees();
     (angle * medial.signum(), medial)
+}
+
+/// A right-foot point `p` (m) on the `side` foot: z mirrored for the left.
+fn mirror_z(p: Vec3, side: Side) -> Vec3 {
+    match side {
+        Side::Right => p,
+        Side::Left => Vec3::new(p.x, p.y, -p.z),
+    }
+}
+
+/// Time (s) after `n` steps of `dt` (s): `n / (1 / dt)` when the step rate is a whole
+/// number of steps per second, so that times print as the decimals they are (959 steps
+/// of 2 ms: 1.918 s, where `959.0 * 0.002` gives 1.9180000000000001).
+pub fn step_time(n: usize, dt: f64) -> f64 {
+    let rate = 1.0 / dt;
+    if (rate - rate.round()).abs() < 1e-9 * rate {
+        n as f64 / rate.round()
+    } else {
+        n as f64 * dt
+    }
 }
 
 /// Whole-body centre of mass (m) at body poses `p`.
@@ -1632,7 +1964,10 @@ fn mean_metrics(rows: &[&Metrics]) -> Metrics {
         cop_lateral_mm,
         lumbar_reserve_nm,
         swing_reserve_nm,
-        hip_abduction_shortfall_nm
+        hip_abduction_shortfall_nm,
+        hip_abductor_usable_capacity_nm_per_kg,
+        hip_abductor_effort,
+        hip_abductors_saturated
     );
     m
 }

@@ -102,7 +102,7 @@ fn axis_values(v: &toml::Value) -> Option<Vec<toml::Value>> {
                         } else {
                             a + (b - a) * i as f64 / (n - 1) as f64
                         };
-                        toml::Value::Float(round(x, 12))
+                        toml::Value::Float(crate::output::round_sig(x, 12))
                     })
                     .collect(),
             )
@@ -258,12 +258,18 @@ pub fn expand(l: &Loaded) -> Result<Vec<Run>, ScenarioError> {
                     })
                     .collect();
                 for (a, (k, v)) in axes.iter().enumerate() {
-                    if lhs
-                        && (fixed[a].is_some()
-                            || v.get("distribution").and_then(|d| d.as_str()) == Some("normal"))
-                    {
+                    let what = if v.is_array() {
+                        Some("a list")
+                    } else if fixed[a].is_some() {
+                        Some("a range {start, stop, count}")
+                    } else if v.get("distribution").and_then(|d| d.as_str()) == Some("normal") {
+                        Some("a normal distribution")
+                    } else {
+                        None
+                    };
+                    if let (true, Some(what)) = (lhs, what) {
                         let key = format!("sweep.axes.{k}");
-                        return Err(fail(&key, format!("sweep.axes.\"{k}\": latin_hypercube needs {{min, max}} (uniform) on every axis")));
+                        return Err(fail(&key, format!("{}: this axis is {what}; latin_hypercube splits every axis into sweep.samples equal strata of a uniform range, so it allows only {{min, max}} (uniform) axes; for lists, ranges and normal distributions use sweep.mode = \"random\"", crate::scenario::axis_name(k))));
                     }
                 }
                 let n = samples;
@@ -357,6 +363,9 @@ pub fn expand(l: &Loaded) -> Result<Vec<Run>, ScenarioError> {
                 // runs of the same file with different overrides get different ids.
                 let mut id_params = params.clone();
                 for k in &l.set_keys {
+                    if crate::runner::NOT_PARAMETERS.contains(&k.as_str()) {
+                        continue;
+                    }
                     if let Some(v) = flat.get(k) {
                         if !id_params.iter().any(|(p, _)| p == k) {
                             id_params.push((k.clone(), v.clone()));

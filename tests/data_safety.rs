@@ -109,8 +109,9 @@ fn check_output_detects_a_damaged_byte_and_a_deleted_file() {
     );
     let o = check_output(&out);
     assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    // 2 runs x (timeseries.csv, kinematics.mot, states.sto, grf.mot) + 2 summaries.
     assert!(
-        stdout(&o).contains("all 8 listed files intact"),
+        stdout(&o).contains("all 10 listed files intact"),
         "{}",
         stdout(&o)
     );
@@ -137,7 +138,7 @@ fn check_output_detects_a_damaged_byte_and_a_deleted_file() {
         s.contains(&format!("damaged: runs/{id}/timeseries.csv (sha256 ")),
         "{s}"
     );
-    assert!(s.contains("1 of 8 listed files damaged or missing"), "{s}");
+    assert!(s.contains("1 of 10 listed files damaged or missing"), "{s}");
 
     // A file deleted.
     std::fs::remove_file(out.join("summary.csv")).unwrap();
@@ -145,7 +146,7 @@ fn check_output_detects_a_damaged_byte_and_a_deleted_file() {
     assert_eq!(o.status.code(), Some(1));
     let s = stdout(&o);
     assert!(s.contains("missing: summary.csv"), "{s}");
-    assert!(s.contains("2 of 8 listed files damaged or missing"), "{s}");
+    assert!(s.contains("2 of 10 listed files damaged or missing"), "{s}");
 
     // A leftover temporary file is reported but is not damage.
     let o = run_ok(

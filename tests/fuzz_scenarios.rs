@@ -102,7 +102,8 @@ fn key_path_len(s: &str) -> Option<usize> {
 /// 2. ``unknown key `<key path>`...``, the key as written when it is a dotted path of bare
 ///    keys, else quoted as one TOML string (`` `"task..x"` ``; an empty key is `` `""` ``);
 /// 3. file level, for a file that cannot be used at all: `not valid TOML: ...` at
-///    `<file>:<line>` with a line, or `cannot read: ...` at `<file>`;
+///    `<file>:<line>` with a line, `cannot read: ...` at `<file>`, or
+///    `the file has no keys: ...` at `<file>` (a scenario without any key);
 /// 4. a `--set` argument without a key: `expected KEY=VALUE ...` at `--set`.
 ///
 /// and its origin names a file (or `--set`).
@@ -119,6 +120,9 @@ pub fn names_a_key_path(p: &Problem) -> bool {
         return !is_set && p.origin.line >= 1;
     }
     if m.starts_with("cannot read: ") {
+        return !is_set;
+    }
+    if m == scenario::EMPTY_FILE {
         return !is_set;
     }
     if m.starts_with("expected KEY=VALUE") {
@@ -491,6 +495,8 @@ fn set_arg() -> impl Strategy<Value = String> {
             "sweep.mode=\"one_at_a_time\"", "sweep.samples=3", "sweep.seed=7",
             "integration.dt_s=0.005", "controller.control_period_s=0.0001",
             "output.steady_window_s=600", "task.duration_s=0.01",
+            "output.timeseries=false", "output.timeseries=true", "output.timeseries=0",
+            "sweep.axes.output.timeseries=[true, false]",
         ])
         .prop_map(String::from),
     ]
@@ -647,6 +653,7 @@ fn the_key_path_definition_accepts_the_documented_forms_and_nothing_else() {
         ("a.toml", 2, "include = \"x.toml\": no such file x.toml"),
         ("a.toml", 2, "include cycle: a.toml -> b.toml -> a.toml"),
         ("--set", 0, "expected KEY=VALUE, e.g. --set strength.hip_abductors=0.3"),
+        ("a.toml", 0, scenario::EMPTY_FILE),
     ] {
         assert!(names_a_key_path(&p(f, l, m)), "{m}");
     }
@@ -657,6 +664,7 @@ fn the_key_path_definition_accepts_the_documented_forms_and_nothing_else() {
         ("a.toml", 3, "unknown key ``"),
         ("a.toml", 3, "expected KEY=VALUE"),
         ("", 3, "subject.mass_kg = 3: x"),
+        ("--set", 0, scenario::EMPTY_FILE),
     ] {
         assert!(!names_a_key_path(&p(f, l, m)), "{m}");
     }
@@ -929,4 +937,107 @@ fn regression_quoted_parts_of_a_set_key_are_toml_keys() {
         let runs = sweep::expand(&loaded).expect(set);
         assert_eq!(runs.len(), 2, "{set}");
     }
+}
+
+/// Found in a new-user trial (issue 11): an empty scenario file ran every default
+/// silently. A file without any key (empty, comments only, empty tables) is refused at
+/// file level; one key is enough.
+#[test]
+fn regression_a_scenario_without_keys_is_refused() {
+    let d = workdir("empty-file");
+    for (n, text) in [
+        ("empty.toml", ""),
+        ("comments.toml", "# nothing here\n\n"),
+        ("tables.toml", "[task]\n[strength]\n"),
+    ] {
+        let f = d.join(n);
+        std::fs::write(&f, text).unwrap();
+        let p = problems_of(&f, &[]);
+        assert_eq!(p.len(), 1, "{n}: {p:?}");
+        assert_eq!(p[0].msg, scenario::EMPTY_FILE, "{n}");
+        assert_eq!(p[0].origin.file, f.display().to_string());
+    }
+    let f = d.join("one.toml");
+    std::fs::write(&f, "name = \"defaults\"\n").unwrap();
+    let l = scenario::load(&f, &[]).unwrap();
+    assert_eq!(sweep::expand(&l).unwrap().len(), 1);
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+/// Found in a new-user trial (issue 11): `{start = 1, stop = 0, count = 1}` was accepted
+/// (as 1). One value of a range with two different ends is ambiguous.
+#[test]
+fn regression_a_one_value_range_with_two_ends_is_refused() {
+    let file = scenario_file("single_leg_stance.toml");
+    let p = problems_of(
+        &file,
+        &["sweep.axes.strength.hip_abductors={start=1, stop=0, count=1}"],
+    );
+    assert!(
+        p[0].msg.starts_with("sweep.axes.\"strength.hip_abductors\": count = 1 with start = 1 and stop = 0 is ambiguous")
+            && p[0].msg.contains("allowed count = 1 only with start = stop"),
+        "{}",
+        p[0].msg
+    );
+    let ok = ["sweep.axes.strength.hip_abductors={start=0.5, stop=0.5, count=1}".to_string()];
+    let l = scenario::load(&file, &ok).unwrap();
+    assert_eq!(sweep::expand(&l).unwrap().len(), 1);
+}
+
+/// Issue 11: latin_hypercube takes uniform {min, max} axes only; a list, a range or a
+/// normal distribution is refused with a message that says what is allowed.
+#[test]
+fn latin_hypercube_refuses_lists_ranges_and_normal_axes_saying_what_is_allowed() {
+    let file = scenario_file("single_leg_stance.toml");
+    for (axis, what) in [
+        ("sweep.axes.task.compensation=[false, true]", "is a list"),
+        (
+            "sweep.axes.subject.mass_kg={start=50, stop=90, count=3}",
+            "is a range",
+        ),
+        (
+            "sweep.axes.subject.mass_kg={min=50, max=110, distribution=\"normal\", mean=75, sd=12}",
+            "is a normal distribution",
+        ),
+    ] {
+        let p = problems_of(&file, &["sweep.mode=\"latin_hypercube\"", axis]);
+        assert!(
+            p[0].msg.contains(what)
+                && p[0].msg.contains("allows only {min, max} (uniform) axes")
+                && p[0].msg.contains("sweep.mode = \"random\""),
+            "{}",
+            p[0].msg
+        );
+    }
+    let l = scenario::load(
+        &file,
+        &[
+            "sweep.mode=\"latin_hypercube\"".to_string(),
+            "sweep.samples=4".to_string(),
+            "sweep.axes.subject.mass_kg={min=50, max=110}".to_string(),
+        ],
+    )
+    .unwrap();
+    assert_eq!(sweep::expand(&l).unwrap().len(), 4);
+}
+
+/// `output.timeseries` is a plain boolean key, not an axis, and no parameter of a run:
+/// it does not change the run ids.
+#[test]
+fn output_timeseries_is_a_boolean_that_cannot_be_swept_and_keeps_the_run_ids() {
+    let file = scenario_file("abductor_strength_sweep.toml");
+    let ids = |sets: &[&str]| -> Vec<String> {
+        let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+        let l = scenario::load(&file, &sets).unwrap();
+        sweep::expand(&l)
+            .unwrap()
+            .into_iter()
+            .map(|r| r.id)
+            .collect()
+    };
+    assert_eq!(ids(&[]), ids(&["output.timeseries=false"]));
+    let p = problems_of(&file, &["output.timeseries=0"]);
+    assert_eq!(p[0].msg, "output.timeseries = 0: allowed true or false");
+    let p = problems_of(&file, &["sweep.axes.output.timeseries=[true, false]"]);
+    assert!(p[0].msg.contains("cannot be swept"), "{}", p[0].msg);
 }

@@ -271,7 +271,7 @@ fn mot_and_sto_follow_opensims_storage_format() {
         .path();
     let (h, cols, rows) = parse_storage(&read(&id.join("kinematics.mot")));
     assert_eq!(h["inDegrees"], "yes");
-    assert_eq!(rows.len(), 20, "0.2 s every 10 ms");
+    assert_eq!(rows.len(), 21, "0.2 s every 10 ms, from t = 0");
     for c in [
         "pelvis_tilt",
         "pelvis_list",
