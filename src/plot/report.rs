@@ -171,13 +171,17 @@ pub fn effort_sentence(s: &Summary, r: usize) -> Option<String> {
             .map(|u| format!(" ({} N·m/kg)", num(u, 2)))
             .unwrap_or_default();
         let sat = row.metric_opt("hip_abductors_saturated").map(|n| {
-            let count = if (n - n.round()).abs() < 0.05 {
-                num(n.round(), 0)
+            let (count, verb) = if n.round() == 0.0 && n.abs() < 0.05 {
+                ("none".to_string(), "was")
+            } else if (n - 1.0).abs() < 0.05 {
+                ("1".to_string(), "was")
+            } else if (n - n.round()).abs() < 0.05 {
+                (num(n.round(), 0), "were")
             } else {
-                format!("on average {}", num(n, 1))
+                (format!("on average {}", num(n, 1)), "were")
             };
             format!(
-                "; {count} of the 6 glute med and min compartments were fully switched on (activation ≥ {})",
+                "; {count} of the 6 glute med and min compartments {verb} fully switched on (activation ≥ {})",
                 style::SATURATED_ACTIVATION
             )
         });
