@@ -1593,7 +1593,7 @@ pub fn sweep_headline(path: &Path, s: &Summary, layout: &SweepLayout) -> DrawRes
                 x_ticks: &layout.x_ticks,
                 reference: Reference::None,
                 big: true,
-                y_range: Some((0.0, t_end(s) * 1.08)),
+                y_range: Some((0.0, t_end(s) * 1.2)),
                 legend: false,
                 x_percent: false,
                 legend_fit: false,
@@ -1645,7 +1645,7 @@ pub fn sweep_measures(path: &Path, s: &Summary, layout: &SweepLayout) -> DrawRes
                 "s",
                 Reference::None,
             );
-            o.y_range = Some((0.0, t_end(s) * 1.08));
+            o.y_range = Some((0.0, t_end(s) * 1.2));
             o.x_label = &xl;
             panel(&areas[k], &o, &time_lines(s, layout))?;
             k += 1;
