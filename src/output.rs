@@ -411,6 +411,8 @@ mod tests {
             stance_side: crate::model::Side::Right,
             steady: Metrics::default(),
             steady_muscles: MuscleSample::default(),
+            measures: Vec::new(),
+            notes: Vec::new(),
             steps: 1,
             wall_time_s: 0.0,
         };
