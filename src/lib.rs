@@ -1,5 +1,5 @@
-//! hipdrop: a muscle-driven model of single-leg stance in which pelvic drop and knee
-//! valgus emerge from hip-abductor weakness through the physics.
+//! hipdrop: a muscle-driven model of single-leg stance in which pelvic drop, and the knee's
+//! inward movement with it, emerge from hip-abductor weakness through the physics.
 #![warn(missing_docs)]
 
 pub mod export;

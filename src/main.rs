@@ -33,11 +33,11 @@ const EXAMPLES: &str = "Examples:
   hipdrop check-output output/abductor_strength_sweep
       verify every result file against the checksums in manifest.json
 
-Exit codes: 0 all runs ok (lost_balance is a result), 1 some runs failed (diverged or did not start;
+Exit codes: 0 all runs completed (still_falling and lost_balance are results), 1 some runs failed (diverged or did not start;
 the rest are still written), 2 bad input (nothing written).
 Scenario keys: docs/scenarios.md or `hipdrop list keys`.";
 
-/// Single-leg stance with weak hip abductors: pelvic drop and knee valgus from the physics.
+/// Single-leg stance with weak hip abductors: pelvic drop, and how far the knee moves inward, from the physics.
 #[derive(Parser)]
 #[command(version, about, long_about = None, after_help = EXAMPLES)]
 struct Cli {
@@ -517,7 +517,7 @@ fn warn_missing_series(dir: &Path) {
     for r in &summary.rows {
         let simulated = matches!(
             r.status,
-            RunStatus::Ok | RunStatus::LostBalance | RunStatus::Diverged
+            RunStatus::Ok | RunStatus::StillFalling | RunStatus::LostBalance | RunStatus::Diverged
         );
         let nested = dir.join("runs").join(&r.run_id).join("timeseries.csv");
         let flat = dir.join(format!("{}_timeseries.csv", r.run_id));

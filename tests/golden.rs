@@ -59,5 +59,8 @@ fn shipped_scenarios_match_their_golden_summaries() {
         }
         let _ = std::fs::remove_dir_all(&out);
     }
-    assert!(differ.is_empty(), "summary.csv differs from tests/golden: {differ:?}");
+    assert!(
+        differ.is_empty(),
+        "summary.csv differs from tests/golden: {differ:?}"
+    );
 }
