@@ -2422,7 +2422,7 @@ pub fn run_muscles(path: &Path, s: &Summary, r: usize, ts: &TimeSeries, side: Si
     let usable = ts.col(USABLE).is_some();
     if usable {
         if let Some(mut l) = series_line(ts, USABLE, BLACK, RunStatus::Ok) {
-            l.label = "usable capacity (hip's other moments held)".into();
+            l.label = "usable capacity (leg's other moments held)".into();
             l.dashed = true;
             l.width = 3;
             lines.push(l);

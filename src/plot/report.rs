@@ -155,7 +155,7 @@ pub fn clearly_better(s: &Summary, a: usize, b: usize) -> bool {
 }
 
 /// The effort sentence: the abductor moment against what the muscles could usably
-/// produce (the hip's other moments and the knee moment held), and how many of the six
+/// produce (every other moment of the stance leg held), and how many of the six
 /// glute med and min compartments were saturated. Older outputs without the usable
 /// capacity get the moment against the all-out maximum, said to be an upper bound.
 pub fn effort_sentence(s: &Summary, r: usize) -> Option<String> {
@@ -186,9 +186,9 @@ pub fn effort_sentence(s: &Summary, r: usize) -> Option<String> {
             )
         });
         let head = if e >= 0.98 {
-            format!("{when} the abductors were maxed out: they produced all of the abduction moment they could{usable} while the hip's flexion and rotation moments and the knee moment stayed as they were")
+            format!("{when} the abductors were maxed out: they produced all of the abduction moment they could{usable} while every other moment of the stance leg (hip flexion and rotation, knee, ankle) stayed as it was")
         } else {
-            format!("{when} the abductors produced {} of the abduction moment they could{usable} while the hip's flexion and rotation moments and the knee moment stayed as they were", pct_dec(e, 0))
+            format!("{when} the abductors produced {} of the abduction moment they could{usable} while every other moment of the stance leg (hip flexion and rotation, knee, ankle) stayed as it was", pct_dec(e, 0))
         };
         return Some(format!("{head}{}.", sat.unwrap_or_default()));
     }
