@@ -1673,7 +1673,10 @@ impl<'m> StanceSim<'m> {
             lp.add_constraint(row.as_slice(), ComparisonOp::Ge, b - 1e-3);
         }
         // No time or node limit is set, so the answer does not depend on the machine.
-        let usable = match lp.solve() {
+        // Presolve costs more than it saves on a problem this small (~40 columns).
+        let mut options = microlp::SolveOptions::default();
+        options.presolve = false;
+        let usable = match lp.solve_with(options) {
             Ok(microlp::SolveOutcome::Solution(sol)) => sol.objective() + passive,
             _ => f64::NAN,
         };
