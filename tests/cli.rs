@@ -570,7 +570,7 @@ fn check_estimates_cost_and_output_timeseries_false_writes_the_summary_only() {
         "{text}"
     );
     assert!(
-        text.contains("CPU time: about 0.40 s (40 us per step"),
+        text.contains("CPU time: about 0.50 s (50 us per step"),
         "{text}"
     );
     let full = estimated_disk(&text);
