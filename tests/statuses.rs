@@ -217,3 +217,43 @@ fn every_measure_is_reported() {
         .enumerate()
         .all(|(i, v)| v.is_some() || MEASURES[i].name == "time_to_trendelenburg_s"));
 }
+
+mod common;
+
+#[test]
+fn still_falling_is_a_result_in_the_summary_and_exits_0() {
+    // Through the command line: the status, its time and detail reach summary.csv, and a
+    // run that did not settle is a result (exit 0), like lost_balance.
+    let out = common::tmp("statuses", "still_falling");
+    let o = common::hipdrop_output([
+        "run",
+        "scenarios/single_leg_stance.toml",
+        "--set",
+        "strength.hip_abductors=0.494",
+        "--out",
+        out.to_str().unwrap(),
+        "--no-plots",
+        "--quiet",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let text = std::fs::read_to_string(out.join("summary.csv")).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let row: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = |name: &str| row[header.iter().position(|h| *h == name).unwrap()];
+    assert_eq!(col("status"), "still_falling");
+    assert_eq!(col("status_time_s"), "2.0");
+    assert!(col("status_detail").starts_with("pelvic drop still changing at"));
+    assert!(
+        col("status_detail").contains("past its range"),
+        "{}",
+        col("status_detail")
+    );
+    assert!(col("time_to_trendelenburg_s").parse::<f64>().unwrap() > 0.5);
+    let _ = std::fs::remove_dir_all(&out);
+}
