@@ -112,8 +112,9 @@ pub enum Status {
         /// Mean rate of change of the pelvic drop over the last window (deg/s).
         rate_deg_per_s: f64,
     },
-    /// Single-leg stance was lost: the centre of pressure left the foot, or the swing foot
-    /// touched the floor.
+    /// Single-leg stance was lost: the centre of pressure left the foot, the swing foot
+    /// touched the floor, or a joint went more than [`RANGE_REPORT_DEG`] past its normal
+    /// range (then only its end stop, not the muscles, holds the posture).
     LostBalance {
         /// Time (s).
         time_s: f64,
@@ -172,8 +173,8 @@ pub const SETTLE_WINDOW_S: f64 = 0.2;
 pub const SETTLE_RATE_DEG_PER_S: f64 = 1.0;
 /// Activation (0..1) at or above which an abductor compartment counts as saturated.
 pub const SATURATED_ACTIVATION: f64 = 0.95;
-/// A coordinate further than this past its normal range (deg) is reported in the
-/// status detail.
+/// A coordinate further than this past its normal range (deg) ends the run as
+/// `lost_balance`, named in the status detail.
 pub const RANGE_REPORT_DEG: f64 = 2.0;
 
 /// Metrics at one instant, all measured on the simulated bodies.
@@ -1803,7 +1804,23 @@ impl<'m> StanceSim<'m> {
                     what: "the swing foot touched the floor".into(),
                 };
             }
-            tracker.update(&m, self.glut_med_activation(), self.range_excess());
+            let excess = self.range_excess();
+            if status == Status::Ok && excess.0 > RANGE_REPORT_DEG {
+                // Past its range only the end stop holds the joint, not the muscles: the
+                // posture of single-leg stance is lost (a pelvis hanging on the hip's
+                // end stop 10 cm down is not a stance that held).
+                let lim = &self.model.limits[excess.1];
+                status = Status::LostBalance {
+                    time_s: self.time_s,
+                    what: format!(
+                        "{} went past its range ({:.0} to {:.0} deg) by more than {RANGE_REPORT_DEG} deg",
+                        crate::model::coord_names()[excess.1],
+                        lim.lower_rad.to_degrees(),
+                        lim.upper_rad.to_degrees()
+                    ),
+                };
+            }
+            tracker.update(&m, self.glut_med_activation(), excess);
             if (step + 1) % record_every == 0 || status != Status::Ok {
                 self.record(
                     m,
@@ -1827,7 +1844,8 @@ impl<'m> StanceSim<'m> {
         }
         let mut notes = Vec::new();
         if let Some((excess, c, t)) = tracker.range_excess() {
-            if excess > RANGE_REPORT_DEG {
+            // Said once: a run ended by the range already names it.
+            if excess > RANGE_REPORT_DEG && !status.detail().contains("past its range") {
                 let lim = &self.model.limits[c];
                 notes.push(format!(
                     "{} went {excess:.1} deg past its range ({:.0} to {:.0} deg) at {t} s",

@@ -35,9 +35,9 @@ fn measure(r: &RunResult, name: &str) -> Option<f64> {
 
 #[test]
 fn a_run_still_dropping_at_its_end_is_not_ok() {
-    // 49.4 % holds the centre of pressure for 2 s but the pelvis is falling at the end
+    // 49.6 % holds the centre of pressure for 2 s but the pelvis is falling at the end
     // (the new-user report: 6.4-15.8 cm drops with status ok).
-    let r = run(0.494, 2.0);
+    let r = run(0.496, 2.0);
     match &r.status {
         Status::StillFalling {
             time_s,
@@ -45,7 +45,8 @@ fn a_run_still_dropping_at_its_end_is_not_ok() {
         } => {
             assert_eq!(*time_s, 2.0);
             assert!(
-                rate_deg_per_s.abs() > SETTLE_RATE_DEG_PER_S,
+                // Dropping, not rebounding.
+                *rate_deg_per_s > SETTLE_RATE_DEG_PER_S,
                 "{rate_deg_per_s}"
             );
         }
@@ -125,18 +126,24 @@ fn time_to_a_two_centimetre_drop_and_to_the_fall_order_runs_by_strength() {
 #[test]
 fn joints_stop_near_their_range() {
     // Abductors at 49.4 % for 4 s: before the end stops the stance hip reached 52 deg
-    // adduction against a 30 deg range. Now it stays within a few degrees of it, and the
-    // status detail says how far past it went.
+    // adduction against a 30 deg range; with the stops alone the pelvis came to hang on
+    // the hip's stop 10 cm down, which read as a stance that held. Now the run ends as
+    // lost_balance when a joint passes its range by 2 deg, and says which joint.
     let r = run(0.494, 4.0);
+    match &r.status {
+        Status::LostBalance { what, time_s } => {
+            assert!(
+                what.contains("hip_adduction_r went past its range"),
+                "{what}"
+            );
+            assert!(*time_s < 4.0);
+        }
+        s => panic!("{s:?}"),
+    }
     let excess = measure(&r, "joint_range_excess_deg").unwrap();
-    assert!(excess > 2.0 && excess < 8.0, "{excess}");
-    assert!(
-        r.notes.iter().any(|n| n.contains("past its range")),
-        "{:?}",
-        r.notes
-    );
+    assert!(excess > 2.0 && excess < 2.5, "{excess}");
     let peak = measure(&r, "hip_adduction_peak_deg").unwrap();
-    assert!(peak < 38.0, "{peak}");
+    assert!(peak < 33.0, "{peak}");
 }
 
 #[test]
@@ -229,7 +236,7 @@ fn still_falling_is_a_result_in_the_summary_and_exits_0() {
         "run",
         "scenarios/single_leg_stance.toml",
         "--set",
-        "strength.hip_abductors=0.494",
+        "strength.hip_abductors=0.496",
         "--out",
         out.to_str().unwrap(),
         "--no-plots",
@@ -249,11 +256,6 @@ fn still_falling_is_a_result_in_the_summary_and_exits_0() {
     assert_eq!(col("status"), "still_falling");
     assert_eq!(col("status_time_s"), "2.0");
     assert!(col("status_detail").starts_with("pelvic drop still changing at"));
-    assert!(
-        col("status_detail").contains("past its range"),
-        "{}",
-        col("status_detail")
-    );
     assert!(col("time_to_trendelenburg_s").parse::<f64>().unwrap() > 0.5);
     let _ = std::fs::remove_dir_all(&out);
 }
