@@ -421,11 +421,33 @@ pub fn select_comparisons(
     Ok(out)
 }
 
-/// A strength factor as a percentage of normal, e.g. `Some(0.3)` -> "30 %".
+/// A strength factor as a percentage of normal with as many decimals (up to 2) as it
+/// has: `Some(0.3)` -> "30 %", `Some(0.495)` -> "49.5 %", `Some(0.4965)` -> "49.65 %",
+/// so that runs of a fine sweep near a threshold are never labelled alike.
 pub fn pct(x: Option<f64>) -> String {
     match x {
-        Some(v) => format!("{:.0} %", v * 100.0),
+        Some(v) => {
+            let t = format!("{:.2}", v * 100.0);
+            let t = t.trim_end_matches('0').trim_end_matches('.');
+            let t = if t == "-0" { "0" } else { t };
+            format!("{t} %")
+        }
         None => "?".into(),
+    }
+}
+
+#[cfg(test)]
+mod pct_tests {
+    #[test]
+    fn strengths_print_with_the_decimals_they_have() {
+        let p = |v| super::pct(Some(v));
+        assert_eq!(p(0.3), "30 %");
+        assert_eq!(p(1.0), "100 %");
+        assert_eq!(p(0.495), "49.5 %");
+        assert_eq!(p(0.485), "48.5 %");
+        assert_eq!(p(0.48), "48 %");
+        assert_eq!(p(0.4965), "49.65 %");
+        assert_eq!(p(-0.0), "0 %");
     }
 }
 
