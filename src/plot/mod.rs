@@ -436,21 +436,6 @@ pub fn pct(x: Option<f64>) -> String {
     }
 }
 
-#[cfg(test)]
-mod pct_tests {
-    #[test]
-    fn strengths_print_with_the_decimals_they_have() {
-        let p = |v| super::pct(Some(v));
-        assert_eq!(p(0.3), "30 %");
-        assert_eq!(p(1.0), "100 %");
-        assert_eq!(p(0.495), "49.5 %");
-        assert_eq!(p(0.485), "48.5 %");
-        assert_eq!(p(0.48), "48 %");
-        assert_eq!(p(0.4965), "49.65 %");
-        assert_eq!(p(-0.0), "0 %");
-    }
-}
-
 /// Draw every figure for the output directory `dir` and return the files written.
 ///
 /// Figures go to `dir/figures/`, the report to `dir/report.html`. Only recorded files
@@ -603,4 +588,19 @@ pub fn plot_dir(dir: &Path, opts: &PlotOptions) -> Result<Vec<PathBuf>, PlotErro
         written.push(p);
     }
     Ok(written)
+}
+
+#[cfg(test)]
+mod pct_tests {
+    #[test]
+    fn strengths_print_with_the_decimals_they_have() {
+        let p = |v| super::pct(Some(v));
+        assert_eq!(p(0.3), "30 %");
+        assert_eq!(p(1.0), "100 %");
+        assert_eq!(p(0.495), "49.5 %");
+        assert_eq!(p(0.485), "48.5 %");
+        assert_eq!(p(0.48), "48 %");
+        assert_eq!(p(0.4965), "49.65 %");
+        assert_eq!(p(-0.0), "0 %");
+    }
 }
