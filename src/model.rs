@@ -478,8 +478,12 @@ fn vec3(file: &'static str, s: &str) -> Result<Vec3, ModelError> {
     Ok(Vec3::new(v[0], v[1], v[2]))
 }
 
+/// gait2392's MTP joint centre (the toes' origin) in the right calcaneus frame, generic
+/// size (m): the `toe` landmark and the swing foot's toe contact point.
+pub const MTP_IN_FOOT_M: Vec3 = Vec3::new(0.1788, -0.002, 0.00108);
+
 /// Mirror a right-side position to the left (z -> -z).
-fn mirror_point(p: Vec3) -> Vec3 {
+pub(crate) fn mirror_point(p: Vec3) -> Vec3 {
     Vec3::new(p.x, p.y, -p.z)
 }
 /// Mirror a right-side rotation axis to the left ((x, y, z) -> (-x, -y, z)).
@@ -522,7 +526,7 @@ impl Model {
             })
         };
         // Merge calcn and toes into one foot (toes frame at the mtp joint, mtp angle 0).
-        let toes_origin = Vec3::new(0.1788, -0.002, 0.00108);
+        let toes_origin = MTP_IN_FOOT_M;
         let (calcn, toes) = (get("calcn")?, get("toes")?);
         let foot = {
             let m = calcn.mass_kg + toes.mass_kg;
@@ -912,7 +916,7 @@ impl Model {
             at(j.parent, j.location_in_parent_m)
         };
         let a = self.asis_r_m;
-        let mtp = Vec3::new(0.1788, -0.002, 0.00108) * s;
+        let mtp = MTP_IN_FOOT_M * s;
         let mut com = Vec3::zeros();
         for (i, b) in self.bodies.iter().enumerate() {
             com += b.mass_kg * at(i, b.com_m);

@@ -823,7 +823,7 @@ impl<'m> StanceSim<'m> {
         ] {
             sim.abductors.push(compartment(name)?);
         }
-        let mtp = Vec3::new(0.1788, -0.002, 0.00108) * s;
+        let mtp = crate::model::MTP_IN_FOOT_M * s;
         let st_foot = &poses[foot];
         for (k, local) in [Vec3::zeros(), mtp].into_iter().enumerate() {
             let floor_y = (st_foot * nalgebra::Point3::from(mirror_z(local, stance))).y;
@@ -1924,7 +1924,7 @@ pub fn frontal_knee(hip: Vec3, knee: Vec3, ankle: Vec3, side: Side) -> (f64, f64
 fn mirror_z(p: Vec3, side: Side) -> Vec3 {
     match side {
         Side::Right => p,
-        Side::Left => Vec3::new(p.x, p.y, -p.z),
+        Side::Left => crate::model::mirror_point(p),
     }
 }
 
