@@ -374,6 +374,8 @@ pub struct StanceSim<'m> {
     /// Ground reaction at the last `metrics` call.
     ground: GroundSample,
     time_s: f64,
+    /// Steps taken by `step`.
+    steps_taken: usize,
     targets: [f64; coord::COUNT],
     // Workspace.
     bs: [BodyState; body::COUNT],
@@ -757,6 +759,7 @@ impl<'m> StanceSim<'m> {
             shortfall_nm: 0.0,
             ground: GroundSample::default(),
             time_s: 0.0,
+            steps_taken: 0,
             targets: q,
             bs: [BodyState {
                 pose: Iso::identity(),
@@ -1721,6 +1724,96 @@ impl<'m> StanceSim<'m> {
         ground.push(self.ground);
     }
 
+    /// One step `n` (0-based) of the run, its stages in a fixed order: control (when
+    /// `control`), activation dynamics, forces, the rapier step, then state, kinematics
+    /// and the runaway check at the new time. Returns the metrics at the new state, or
+    /// the `diverged` status that ends the run.
+    fn step(
+        &mut self,
+        n: usize,
+        control: bool,
+        decay: &ActivationDecay,
+    ) -> Result<Metrics, Status> {
+        if control {
+            if let Err(e) = self.control() {
+                return Err(Status::Diverged {
+                    time_s: self.time_s,
+                    what: e,
+                });
+            }
+        }
+        for (a, &u) in self.activation.iter_mut().zip(&self.excitation) {
+            *a = activation_step_with(*a, u, decay);
+        }
+        self.apply();
+        self.world.step();
+        // Time from the step count, not a running sum: 0.02 s, not 0.020000000000000004.
+        self.time_s = step_time(n + 1, self.cfg.dt_s);
+        self.steps_taken += 1;
+        self.read_state();
+        self.kinematics();
+        if let Some(what) = self.check_finite() {
+            return Err(Status::Diverged {
+                time_s: self.time_s,
+                what,
+            });
+        }
+        Ok(self.metrics())
+    }
+
+    /// The end conditions of single-leg stance at the current state, in order: the
+    /// centre of pressure (averaged over `cop_len` steps in `cop_window`) left the foot,
+    /// the swing foot touched the floor, a joint went past its range. `Status::Ok` if none.
+    fn checks(
+        &self,
+        m: &Metrics,
+        cop_window: &mut std::collections::VecDeque<(f64, f64)>,
+        cop_len: usize,
+    ) -> Status {
+        let mut status = Status::Ok;
+        cop_window.push_back((m.cop_anterior_mm, m.cop_lateral_mm));
+        if cop_window.len() > cop_len {
+            cop_window.pop_front();
+        }
+        if self.time_s > 0.1 && cop_window.len() == cop_len {
+            let n = cop_window.len() as f64;
+            let avg = Metrics {
+                cop_anterior_mm: cop_window.iter().map(|c| c.0).sum::<f64>() / n,
+                cop_lateral_mm: cop_window.iter().map(|c| c.1).sum::<f64>() / n,
+                ..Default::default()
+            };
+            if !self.cop_inside(&avg) {
+                status = Status::LostBalance {
+                    time_s: self.time_s,
+                    what: "centre of pressure left the foot".into(),
+                };
+            }
+        }
+        if status == Status::Ok && self.swing_foot_down() {
+            status = Status::LostBalance {
+                time_s: self.time_s,
+                what: "the swing foot touched the floor".into(),
+            };
+        }
+        let excess = self.range_excess();
+        if status == Status::Ok && excess.0 > RANGE_REPORT_DEG {
+            // Past its range only the end stop holds the joint, not the muscles: the
+            // posture of single-leg stance is lost (a pelvis hanging on the hip's
+            // end stop 10 cm down is not a stance that held).
+            let lim = &self.model.limits[excess.1];
+            status = Status::LostBalance {
+                time_s: self.time_s,
+                what: format!(
+                    "{} went past its range ({:.0} to {:.0} deg) by more than {RANGE_REPORT_DEG} deg",
+                    crate::model::coord_names()[excess.1],
+                    lim.lower_rad.to_degrees(),
+                    lim.upper_rad.to_degrees()
+                ),
+            };
+        }
+        status
+    }
+
     /// Run to the configured duration.
     pub fn run(mut self) -> RunResult {
         let start = std::time::Instant::now();
@@ -1751,77 +1844,18 @@ impl<'m> StanceSim<'m> {
             &mut poses,
             &mut ground,
         );
-        let mut taken = 0;
-        for step in 0..steps {
-            if step % control_every == 0 {
-                if let Err(e) = self.control() {
-                    status = Status::Diverged {
-                        time_s: self.time_s,
-                        what: e,
-                    };
+        for n in 0..steps {
+            let m = match self.step(n, n % control_every == 0, &decay) {
+                Ok(m) => m,
+                Err(s) => {
+                    status = s;
                     break;
                 }
-            }
-            for (a, &u) in self.activation.iter_mut().zip(&self.excitation) {
-                *a = activation_step_with(*a, u, &decay);
-            }
-            self.apply();
-            self.world.step();
-            // Time from the step count, not a running sum: 0.02 s, not 0.020000000000000004.
-            self.time_s = step_time(step + 1, dt);
-            taken += 1;
-            self.read_state();
-            self.kinematics();
-            if let Some(what) = self.check_finite() {
-                status = Status::Diverged {
-                    time_s: self.time_s,
-                    what,
-                };
-                break;
-            }
-            let m = self.metrics();
-            cop_window.push_back((m.cop_anterior_mm, m.cop_lateral_mm));
-            if cop_window.len() > cop_len {
-                cop_window.pop_front();
-            }
-            if self.time_s > 0.1 && cop_window.len() == cop_len {
-                let n = cop_window.len() as f64;
-                let avg = Metrics {
-                    cop_anterior_mm: cop_window.iter().map(|c| c.0).sum::<f64>() / n,
-                    cop_lateral_mm: cop_window.iter().map(|c| c.1).sum::<f64>() / n,
-                    ..Default::default()
-                };
-                if !self.cop_inside(&avg) {
-                    status = Status::LostBalance {
-                        time_s: self.time_s,
-                        what: "centre of pressure left the foot".into(),
-                    };
-                }
-            }
-            if status == Status::Ok && self.swing_foot_down() {
-                status = Status::LostBalance {
-                    time_s: self.time_s,
-                    what: "the swing foot touched the floor".into(),
-                };
-            }
+            };
+            status = self.checks(&m, &mut cop_window, cop_len);
             let excess = self.range_excess();
-            if status == Status::Ok && excess.0 > RANGE_REPORT_DEG {
-                // Past its range only the end stop holds the joint, not the muscles: the
-                // posture of single-leg stance is lost (a pelvis hanging on the hip's
-                // end stop 10 cm down is not a stance that held).
-                let lim = &self.model.limits[excess.1];
-                status = Status::LostBalance {
-                    time_s: self.time_s,
-                    what: format!(
-                        "{} went past its range ({:.0} to {:.0} deg) by more than {RANGE_REPORT_DEG} deg",
-                        crate::model::coord_names()[excess.1],
-                        lim.lower_rad.to_degrees(),
-                        lim.upper_rad.to_degrees()
-                    ),
-                };
-            }
             tracker.update(&m, self.glut_med_activation(), excess);
-            if (step + 1) % record_every == 0 || status != Status::Ok {
+            if (n + 1) % record_every == 0 || status != Status::Ok {
                 self.record(
                     m,
                     &mut series,
@@ -1892,7 +1926,7 @@ impl<'m> StanceSim<'m> {
             steady_muscles,
             measures,
             notes,
-            steps: taken,
+            steps: self.steps_taken,
             wall_time_s: wall,
         }
     }
