@@ -512,54 +512,8 @@ impl<'m> StanceSim<'m> {
         let lumbar = back.coords_of(&axis_angle(&Vec3::x(), lean_rad * stance.sign()));
         q[coord::LUMBAR_EXTENSION..coord::LUMBAR_EXTENSION + 3].copy_from_slice(&lumbar);
         let foot = leg_body(stance, body::FOOT_R);
-        let foot_target =
-            model.forward_kinematics(&Iso::identity(), &[0.0; coord::COUNT])[foot].rotation;
-        let centre_local = Vec3::new(
-            0.5 * (FOOT_X_RANGE_M.0 + FOOT_X_RANGE_M.1) - 0.03,
-            0.0,
-            stance.sign() * 0.5 * (FOOT_Z_RANGE_M.0 + FOOT_Z_RANGE_M.1),
-        ) * s;
-        // Newton solve: stance hip (3), ankle, subtalar so that the foot is flat and the
-        // centre of mass is above the foot centre, with the pelvis level.
-        let unknowns = [
-            leg_coord(stance, coord::HIP_FLEXION),
-            leg_coord(stance, coord::HIP_ADDUCTION),
-            leg_coord(stance, coord::HIP_ROTATION),
-            leg_coord(stance, coord::ANKLE),
-            leg_coord(stance, coord::SUBTALAR),
-        ];
-        let residual = |q: &[f64; coord::COUNT]| -> [f64; 5] {
-            let p = model.forward_kinematics(&Iso::identity(), q);
-            let err = (p[foot].rotation * foot_target.inverse()).scaled_axis();
-            let com = com_of(model, &p);
-            let c = p[foot] * nalgebra::Point3::from(centre_local);
-            [err.x, err.y, err.z, com.x - c.x, com.z - c.z]
-        };
-        for _ in 0..30 {
-            let r0 = residual(&q);
-            if r0.iter().map(|v| v * v).sum::<f64>().sqrt() < 1e-12 {
-                break;
-            }
-            let mut jac = nalgebra::SMatrix::<f64, 5, 5>::zeros();
-            for (j, &u) in unknowns.iter().enumerate() {
-                let mut qp = q;
-                qp[u] += 1e-7;
-                let r1 = residual(&qp);
-                for i in 0..5 {
-                    jac[(i, j)] = (r1[i] - r0[i]) / 1e-7;
-                }
-            }
-            let dx = jac
-                .lu()
-                .solve(&nalgebra::SVector::<f64, 5>::from_row_slice(&r0))
-                .ok_or("initial posture: singular Jacobian")?;
-            for (j, &u) in unknowns.iter().enumerate() {
-                q[u] -= dx[j];
-            }
-        }
-        if residual(&q).iter().any(|v| v.abs() > 1e-6) {
-            return Err("could not find a balanced initial posture".into());
-        }
+        let centre_local = foot_centre_local(model, stance);
+        balance_posture(model, stance, &mut q, 0.0)?;
         // Place the stance foot on the ground: calcaneus origin 3 cm above y = 0.
         let p0 = model.forward_kinematics(&Iso::identity(), &q);
         let lift = Vec3::new(0.0, 0.03 * s, 0.0) - p0[foot].translation.vector;
@@ -1930,6 +1884,83 @@ impl<'m> StanceSim<'m> {
             wall_time_s: wall,
         }
     }
+}
+
+/// The point of the stance foot the whole-body centre of mass is held above (foot frame, m):
+/// the middle of the support polygon, 3 cm toward the heel.
+fn foot_centre_local(model: &Model, stance: Side) -> Vec3 {
+    Vec3::new(
+        0.5 * (FOOT_X_RANGE_M.0 + FOOT_X_RANGE_M.1) - 0.03,
+        0.0,
+        stance.sign() * 0.5 * (FOOT_Z_RANGE_M.0 + FOOT_Z_RANGE_M.1),
+    ) * model.length_scale
+}
+
+/// Solve the stance hip (3 coordinates), ankle and subtalar of `q` (the other coordinates
+/// kept) so that, with the pelvis tilted anteriorly by `tilt_rad` about the lab's
+/// medio-lateral axis and otherwise level, the stance foot is flat and the whole-body centre
+/// of mass is above the foot centre (Newton on finite differences).
+fn balance_posture(
+    model: &Model,
+    stance: Side,
+    q: &mut [f64; coord::COUNT],
+    tilt_rad: f64,
+) -> Result<(), String> {
+    let foot = leg_body(stance, body::FOOT_R);
+    let foot_target =
+        model.forward_kinematics(&Iso::identity(), &[0.0; coord::COUNT])[foot].rotation;
+    let centre_local = foot_centre_local(model, stance);
+    // Anterior tilt turns the pelvis's +x (forward) axis down: a rotation about -z.
+    let root = if tilt_rad == 0.0 {
+        Iso::identity()
+    } else {
+        Iso::from_parts(
+            nalgebra::Translation3::identity(),
+            axis_angle(&Vec3::z(), -tilt_rad),
+        )
+    };
+    // Newton solve: stance hip (3), ankle, subtalar so that the foot is flat and the
+    // centre of mass is above the foot centre, with the pelvis level.
+    let unknowns = [
+        leg_coord(stance, coord::HIP_FLEXION),
+        leg_coord(stance, coord::HIP_ADDUCTION),
+        leg_coord(stance, coord::HIP_ROTATION),
+        leg_coord(stance, coord::ANKLE),
+        leg_coord(stance, coord::SUBTALAR),
+    ];
+    let residual = |q: &[f64; coord::COUNT]| -> [f64; 5] {
+        let p = model.forward_kinematics(&root, q);
+        let err = (p[foot].rotation * foot_target.inverse()).scaled_axis();
+        let com = com_of(model, &p);
+        let c = p[foot] * nalgebra::Point3::from(centre_local);
+        [err.x, err.y, err.z, com.x - c.x, com.z - c.z]
+    };
+    for _ in 0..30 {
+        let r0 = residual(q);
+        if r0.iter().map(|v| v * v).sum::<f64>().sqrt() < 1e-12 {
+            break;
+        }
+        let mut jac = nalgebra::SMatrix::<f64, 5, 5>::zeros();
+        for (j, &u) in unknowns.iter().enumerate() {
+            let mut qp = *q;
+            qp[u] += 1e-7;
+            let r1 = residual(&qp);
+            for i in 0..5 {
+                jac[(i, j)] = (r1[i] - r0[i]) / 1e-7;
+            }
+        }
+        let dx = jac
+            .lu()
+            .solve(&nalgebra::SVector::<f64, 5>::from_row_slice(&r0))
+            .ok_or("initial posture: singular Jacobian")?;
+        for (j, &u) in unknowns.iter().enumerate() {
+            q[u] -= dx[j];
+        }
+    }
+    if residual(q).iter().any(|v| v.abs() > 1e-6) {
+        return Err("could not find a balanced initial posture".into());
+    }
+    Ok(())
 }
 
 /// Knee frontal plane projection angle (deg) and medial knee displacement (m) of the
