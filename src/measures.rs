@@ -170,6 +170,11 @@ impl Tracker {
         (self.drop_history[n - 1] - self.drop_history[n - 1 - k]) / (k as f64 * self.dt_s)
     }
 
+    /// Largest stance knee flexion so far (deg).
+    pub fn knee_flexion_peak_deg(&self) -> f64 {
+        self.knee_flexion_deg
+    }
+
     /// Largest excess past a normal range (deg), the coordinate and the time (s) it
     /// happened; `None` if no coordinate left its range.
     pub fn range_excess(&self) -> Option<(f64, usize, f64)> {

@@ -13,6 +13,7 @@
 
 use crate::model::{Side, Subject};
 use crate::sim::StanceConfig;
+use crate::task::{StepDirection, Task, TaskKind};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -145,10 +146,52 @@ impl KeySpec {
 /// Sweep modes.
 pub const SWEEP_MODES: &[&str] = &["grid", "zip", "one_at_a_time", "random", "latin_hypercube"];
 
+/// Defaults of the scenario keys: owned here, by the scenario layer (the simulator's
+/// `StanceConfig::default()` agrees with them, tested).
+pub mod defaults {
+    /// `task.duration_s` (s) of single-leg stance.
+    pub const DURATION_S: f64 = 3.0;
+    /// `task.stance_knee_flexion_deg` (deg).
+    pub const STANCE_KNEE_FLEXION_DEG: f64 = 10.0;
+    /// `task.swing_hip_flexion_deg` (deg) of single-leg stance.
+    pub const SWING_HIP_FLEXION_DEG: f64 = 30.0;
+    /// `task.swing_knee_flexion_deg` (deg) of single-leg stance.
+    pub const SWING_KNEE_FLEXION_DEG: f64 = 60.0;
+    /// `task.squat_depth_deg` (deg): the clinical single-leg squat to 60 deg knee flexion.
+    pub const SQUAT_DEPTH_DEG: f64 = 60.0;
+    /// `task.step_height_m` (m): a 20 cm box.
+    pub const STEP_HEIGHT_M: f64 = 0.20;
+    /// Standing time after the ascent of a squat or step-down (s), added to the default
+    /// `task.duration_s`: time for the pelvis to settle after the ascent (at the clinical pace it is
+    /// still moving at 1.4 deg/s 0.5 s after it) before the settle check (0.2 s).
+    pub const FINAL_STAND_S: f64 = 1.0;
+    /// `controller.posture_frequency_rad_s` (rad/s).
+    pub const POSTURE_FREQUENCY_RAD_S: f64 = 10.0;
+    /// `controller.posture_damping_ratio`.
+    pub const POSTURE_DAMPING_RATIO: f64 = 1.0;
+    /// `controller.balance_frequency_rad_s` (rad/s).
+    pub const BALANCE_FREQUENCY_RAD_S: f64 = 3.0;
+    /// `controller.control_period_s` (s).
+    pub const CONTROL_PERIOD_S: f64 = 0.002;
+    /// `controller.compensation_gain`.
+    pub const COMPENSATION_GAIN: f64 = 1.0;
+    /// `controller.compensation_max_lean_deg` (deg).
+    pub const COMPENSATION_MAX_LEAN_DEG: f64 = 15.0;
+    /// `integration.dt_s` (s).
+    pub const DT_S: f64 = 0.002;
+    /// `integration.substeps`.
+    pub const SUBSTEPS: i64 = 1;
+    /// `output.record_interval_s` (s).
+    pub const RECORD_INTERVAL_S: f64 = 0.01;
+    /// `output.steady_window_s` (s).
+    pub const STEADY_WINDOW_S: f64 = 0.5;
+}
+
 /// Every key the loader accepts.
 pub fn keys() -> Vec<KeySpec> {
+    use defaults as c;
     use toml::Value::{Boolean as B, Float as F, Integer as I, String as S};
-    let c = StanceConfig::default();
+    let squat = crate::task::protocol(TaskKind::SingleLegSquat, StepDirection::Forward);
     let k = |name, kind, unit, default, min, max, doc| KeySpec {
         name,
         kind,
@@ -173,35 +216,49 @@ pub fn keys() -> Vec<KeySpec> {
           "Muscle data set. Only OpenSim gait2392 (92 muscles) exists."),
         k("strength.<muscle or group>", Kind::Float, "", F(1.0), 0.0, 10.0,
           "Factor of the nominal max isometric force of a gait2392 muscle (glut_med1) or group (hip_abductors; see `hipdrop list groups`), both sides, or one side with _r/_l. Factors multiply where a muscle is named twice."),
-        k("task.duration_s", Kind::Float, "s", F(c.duration_s), 0.01, 600.0,
-          "Simulated time."),
-        k("task.stance_knee_flexion_deg", Kind::Float, "deg", F(c.stance_knee_flexion_deg), 0.0, 60.0,
+        k("task.kind", Kind::Choice(&TaskKind::NAMES), "", S("single_leg_stance".into()), 0.0, 0.0,
+          "The task: single_leg_stance (quiet stance, the Trendelenburg test), single_leg_squat (the stance knee bends to task.squat_depth_deg and back) or step_down (standing on a box of task.step_height_m, the stance leg lowers the body until the swing foot reaches floor level, then rises). The squat and step-down prescribe only the sagittal plane (stance knee; pelvic tilt and trunk flexion from data/tasks/single_leg_squat_reference.csv); their swing-leg posture and pace default to data/tasks/protocols.csv."),
+        k("task.duration_s", Kind::Float, "s", F(c::DURATION_S), 0.01, 600.0,
+          "Simulated time. Default for single_leg_squat and step_down: task.descent_s + task.hold_s + task.ascent_s + 1 s of standing (at least the movement's duration)."),
+        k("task.squat_depth_deg", Kind::Float, "deg", F(c::SQUAT_DEPTH_DEG), 15.0, 90.0,
+          "single_leg_squat: stance knee flexion at the bottom (more than task.stance_knee_flexion_deg). Past 60 deg the pelvic tilt and trunk flexion of the reference stay at their 60 deg values (the published data end there). A run whose knee stays more than 5 deg short ends short_of_depth."),
+        k("task.descent_s", Kind::Float, "s", F(squat.descent_s), 0.2, 10.0,
+          "single_leg_squat, step_down: duration of the descent (minimum-jerk). Default from data/tasks/protocols.csv (one squat per 2 s, McGovern et al. 2018)."),
+        k("task.hold_s", Kind::Float, "s", F(squat.hold_s), 0.0, 30.0,
+          "single_leg_squat, step_down: time held at the bottom."),
+        k("task.ascent_s", Kind::Float, "s", F(squat.ascent_s), 0.2, 10.0,
+          "single_leg_squat, step_down: duration of the ascent back to the start posture (minimum-jerk)."),
+        k("task.step_height_m", Kind::Float, "m", F(c::STEP_HEIGHT_M), 0.05, 0.4,
+          "step_down: height of the box the stance foot stands on. The bottom is the knee flexion at which the swing foot's lowest point reaches floor level in the quasi-static posture; the descent ends when the swing foot reaches floor level. A run whose swing foot stays more than 2 cm above floor level ends short_of_depth; one whose foot went more than 2 cm below it says so in status_detail (the model has no floor under the swing foot)."),
+        k("task.step_direction", Kind::Choice(&StepDirection::NAMES), "", S("forward".into()), 0.0, 0.0,
+          "step_down: forward (the swing leg reaches in front of the box) or lateral (it hangs beside the box); sets the swing leg's default posture (data/tasks/protocols.csv)."),
+        k("task.stance_knee_flexion_deg", Kind::Float, "deg", F(c::STANCE_KNEE_FLEXION_DEG), 0.0, 60.0,
           "Stance-knee flexion held by the controller."),
-        k("task.swing_hip_flexion_deg", Kind::Float, "deg", F(c.swing_hip_flexion_deg), 0.0, 90.0,
-          "Hip flexion of the lifted leg."),
-        k("task.swing_knee_flexion_deg", Kind::Float, "deg", F(c.swing_knee_flexion_deg), 0.0, 120.0,
-          "Knee flexion of the lifted leg."),
-        k("task.compensation", Kind::Bool, "", B(c.compensation), 0.0, 0.0,
+        k("task.swing_hip_flexion_deg", Kind::Float, "deg", F(c::SWING_HIP_FLEXION_DEG), 0.0, 90.0,
+          "Hip flexion of the lifted leg: relative to the pelvis in single_leg_stance; in single_leg_squat and step_down the thigh's angle from vertical in the lab frame, held while the pelvis tilts. Default for those tasks from data/tasks/protocols.csv (squat 0, step_down forward 15, lateral 0)."),
+        k("task.swing_knee_flexion_deg", Kind::Float, "deg", F(c::SWING_KNEE_FLEXION_DEG), 0.0, 120.0,
+          "Knee flexion of the lifted leg. Default for single_leg_squat and step_down from data/tasks/protocols.csv (squat 90, step_down 10)."),
+        k("task.compensation", Kind::Bool, "", B(false), 0.0, 0.0,
           "Lean the trunk over the stance leg (the compensated Trendelenburg): before the foot is lifted, by the smallest whole degree at which the abductors meet the demand, then further while they fall short."),
-        k("controller.posture_frequency_rad_s", Kind::Float, "rad/s", F(c.posture_frequency_rad_s), 0.5, 50.0,
+        k("controller.posture_frequency_rad_s", Kind::Float, "rad/s", F(c::POSTURE_FREQUENCY_RAD_S), 0.5, 50.0,
           "Natural frequency of the posture PD loops."),
-        k("controller.posture_damping_ratio", Kind::Float, "", F(c.posture_damping_ratio), 0.1, 5.0,
+        k("controller.posture_damping_ratio", Kind::Float, "", F(c::POSTURE_DAMPING_RATIO), 0.1, 5.0,
           "Damping ratio of the posture PD loops."),
-        k("controller.balance_frequency_rad_s", Kind::Float, "rad/s", F(c.balance_frequency_rad_s), 0.1, 20.0,
+        k("controller.balance_frequency_rad_s", Kind::Float, "rad/s", F(c::BALANCE_FREQUENCY_RAD_S), 0.1, 20.0,
           "Natural frequency of the centre-of-mass balance loop."),
-        k("controller.control_period_s", Kind::Float, "s", F(c.control_period_s), 1e-4, 0.05,
+        k("controller.control_period_s", Kind::Float, "s", F(c::CONTROL_PERIOD_S), 1e-4, 0.05,
           "Period of the static optimisation; at least integration.dt_s (if not set, it grows to integration.dt_s)."),
-        k("controller.compensation_gain", Kind::Float, "", F(c.compensation_gain), 0.0, 5.0,
+        k("controller.compensation_gain", Kind::Float, "", F(c::COMPENSATION_GAIN), 0.0, 5.0,
           "Gain of the lean that grows while the abductors fall short (1 = the mechanical estimate of the lean that removes the shortfall, reached with a 0.15 s time constant)."),
-        k("controller.compensation_max_lean_deg", Kind::Float, "deg", F(c.compensation_max_lean_deg), 0.0, 30.0,
+        k("controller.compensation_max_lean_deg", Kind::Float, "deg", F(c::COMPENSATION_MAX_LEAN_DEG), 0.0, 30.0,
           "Largest compensating trunk lean."),
-        k("integration.dt_s", Kind::Float, "s", F(c.dt_s), 1e-4, 5e-3,
+        k("integration.dt_s", Kind::Float, "s", F(c::DT_S), 1e-4, 5e-3,
           "Physics step. 2 ms is the largest step whose results agree within 0.1 deg with a 4x finer step (tests/convergence.rs)."),
-        k("integration.substeps", Kind::Int, "", I(c.substeps as i64), 1.0, 16.0,
+        k("integration.substeps", Kind::Int, "", I(c::SUBSTEPS), 1.0, 16.0,
           "rapier solver iterations per step."),
-        k("output.record_interval_s", Kind::Float, "s", F(c.record_interval_s), 1e-4, 1.0,
+        k("output.record_interval_s", Kind::Float, "s", F(c::RECORD_INTERVAL_S), 1e-4, 1.0,
           "Interval between time-series rows (.csv, .mot, .sto); at least integration.dt_s (if not set, it grows to integration.dt_s)."),
-        k("output.steady_window_s", Kind::Float, "s", F(c.steady_window_s), 0.0, 600.0,
+        k("output.steady_window_s", Kind::Float, "s", F(c::STEADY_WINDOW_S), 0.0, 600.0,
           "Window at the end of the run averaged for the steady-state metrics in summary.csv; at most task.duration_s (if not set, it shrinks to task.duration_s). A run that ends early (lost_balance, diverged) reports the state at its end instead."),
         k("output.timeseries", Kind::Bool, "", B(true), 0.0, 0.0,
           "Write each run's time series (runs/<id>/timeseries.csv, kinematics.mot, states.sto, grf.mot). false: only runs/<id>/result.json per run, with summary.csv, summary.json and manifest.json (about 4 kB per run instead of about 1.2 MB for a 2 s run); hipdrop plot then draws the summary figures only. Cannot be swept."),
@@ -271,6 +328,59 @@ pub struct TaskSection {
     pub swing_knee_flexion_deg: f64,
     /// Trunk-lean compensation on or off.
     pub compensation: bool,
+    /// `single_leg_stance`, `single_leg_squat` or `step_down`.
+    #[serde(default = "stance_kind")]
+    pub kind: String,
+    /// Squat depth: stance knee flexion at the bottom (deg).
+    #[serde(default = "squat_depth")]
+    pub squat_depth_deg: f64,
+    /// Descent (s).
+    #[serde(default = "one")]
+    pub descent_s: f64,
+    /// Hold at the bottom (s).
+    #[serde(default)]
+    pub hold_s: f64,
+    /// Ascent (s).
+    #[serde(default = "one")]
+    pub ascent_s: f64,
+    /// Box height of the step-down (m).
+    #[serde(default = "step_height")]
+    pub step_height_m: f64,
+    /// `forward` or `lateral`.
+    #[serde(default = "forward")]
+    pub step_direction: String,
+}
+
+fn stance_kind() -> String {
+    "single_leg_stance".into()
+}
+fn squat_depth() -> f64 {
+    defaults::SQUAT_DEPTH_DEG
+}
+fn one() -> f64 {
+    1.0
+}
+fn step_height() -> f64 {
+    defaults::STEP_HEIGHT_M
+}
+fn forward() -> String {
+    "forward".into()
+}
+
+impl TaskSection {
+    /// The typed task (the names were checked when the scenario was loaded).
+    pub fn task(&self) -> Task {
+        Task {
+            kind: TaskKind::parse(&self.kind).unwrap_or(TaskKind::SingleLegStance),
+            squat_depth_deg: self.squat_depth_deg,
+            descent_s: self.descent_s,
+            hold_s: self.hold_s,
+            ascent_s: self.ascent_s,
+            step_height_m: self.step_height_m,
+            step_direction: StepDirection::parse(&self.step_direction)
+                .unwrap_or(StepDirection::Forward),
+        }
+    }
 }
 
 /// The controller.
@@ -967,6 +1077,29 @@ fn check_axis(target: &str, v: &toml::Value) -> Result<(), String> {
 /// `written(key)` tells whether a key was written in a file, with `--set` or as an axis.
 pub fn adapt_defaults(sc: &mut Scenario, written: impl Fn(&str) -> bool) {
     let set = written;
+    let task = sc.task.task();
+    if task.kind.is_dynamic() {
+        // The task's protocol (data/tasks/protocols.csv) for what the scenario leaves unset.
+        let p = crate::task::protocol(task.kind, task.step_direction);
+        if !set("task.swing_hip_flexion_deg") {
+            sc.task.swing_hip_flexion_deg = p.swing_hip_flexion_deg;
+        }
+        if !set("task.swing_knee_flexion_deg") {
+            sc.task.swing_knee_flexion_deg = p.swing_knee_flexion_deg;
+        }
+        if !set("task.descent_s") {
+            sc.task.descent_s = p.descent_s;
+        }
+        if !set("task.hold_s") {
+            sc.task.hold_s = p.hold_s;
+        }
+        if !set("task.ascent_s") {
+            sc.task.ascent_s = p.ascent_s;
+        }
+        if !set("task.duration_s") {
+            sc.task.duration_s = sc.task.task().movement_s() + defaults::FINAL_STAND_S;
+        }
+    }
     if !set("output.steady_window_s") {
         sc.output.steady_window_s = sc.output.steady_window_s.min(sc.task.duration_s);
     }
@@ -998,6 +1131,30 @@ pub fn cross_check(sc: &Scenario) -> Vec<(&'static str, String)> {
             format!(
                 "output.record_interval_s = {}: allowed at least integration.dt_s = {dt} s",
                 sc.output.record_interval_s
+            ),
+        ));
+    }
+    let task = sc.task.task();
+    if task.kind.is_dynamic() && sc.task.duration_s + 1e-9 < task.movement_s() {
+        e.push((
+            "task.duration_s",
+            format!(
+                "task.duration_s = {}: allowed at least task.descent_s + task.hold_s + task.ascent_s = {} s for task.kind = \"{}\" (or leave it unset: the movement plus {} s)",
+                sc.task.duration_s,
+                task.movement_s(),
+                task.kind.name(),
+                defaults::FINAL_STAND_S
+            ),
+        ));
+    }
+    if task.kind == TaskKind::SingleLegSquat
+        && task.squat_depth_deg <= sc.task.stance_knee_flexion_deg
+    {
+        e.push((
+            "task.squat_depth_deg",
+            format!(
+                "task.squat_depth_deg = {}: allowed more than task.stance_knee_flexion_deg = {} deg (the squat starts there)",
+                task.squat_depth_deg, sc.task.stance_knee_flexion_deg
             ),
         ));
     }
@@ -1068,6 +1225,7 @@ impl Scenario {
             balance_frequency_rad_s: self.controller.balance_frequency_rad_s,
             steady_window_s: self.output.steady_window_s,
             record_interval_s: self.output.record_interval_s,
+            task: self.task.task(),
         }
     }
 }

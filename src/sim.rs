@@ -34,6 +34,7 @@ use crate::measures::Tracker;
 use crate::model::{body, coord, leg_body, leg_coord, Iso, Model, Side, GRAVITY};
 use crate::muscle::{activation_step_with, ActivationDecay, FiberState};
 use crate::qp;
+use crate::task::{knee_profile, SagittalTable, Task, TaskKind};
 use nalgebra::{Matrix3, UnitQuaternion};
 use rapier3d_f64::prelude::*;
 
@@ -72,6 +73,8 @@ pub struct StanceConfig {
     pub steady_window_s: f64,
     /// Interval between recorded time-series rows (s).
     pub record_interval_s: f64,
+    /// The task: stance, single-leg squat or step-down, with its phases.
+    pub task: Task,
 }
 
 impl Default for StanceConfig {
@@ -93,6 +96,7 @@ impl Default for StanceConfig {
             balance_frequency_rad_s: 3.0,
             steady_window_s: 0.5,
             record_interval_s: 0.01,
+            task: Task::stance(),
         }
     }
 }
@@ -121,6 +125,15 @@ pub enum Status {
         /// Which of the two, in words.
         what: String,
     },
+    /// A squat or step-down completed without losing balance but did not reach its depth:
+    /// the stance knee stayed more than [`DEPTH_TOLERANCE_DEG`] short of the squat depth, or
+    /// the swing foot stayed more than [`STEP_TOUCH_TOLERANCE_M`] above floor level.
+    ShortOfDepth {
+        /// End of the run (s).
+        time_s: f64,
+        /// How far it got, in words.
+        what: String,
+    },
     /// A non-finite or runaway value appeared.
     Diverged {
         /// Time (s).
@@ -131,12 +144,13 @@ pub enum Status {
 }
 
 impl Status {
-    /// `ok`, `still_falling`, `lost_balance` or `diverged`.
+    /// `ok`, `still_falling`, `lost_balance`, `short_of_depth` or `diverged`.
     pub fn label(&self) -> &'static str {
         match self {
             Status::Ok => "ok",
             Status::StillFalling { .. } => "still_falling",
             Status::LostBalance { .. } => "lost_balance",
+            Status::ShortOfDepth { .. } => "short_of_depth",
             Status::Diverged { .. } => "diverged",
         }
     }
@@ -147,6 +161,7 @@ impl Status {
             Status::Ok => None,
             Status::StillFalling { time_s, .. }
             | Status::LostBalance { time_s, .. }
+            | Status::ShortOfDepth { time_s, .. }
             | Status::Diverged { time_s, .. } => Some(*time_s),
         }
     }
@@ -159,7 +174,9 @@ impl Status {
                 "pelvic drop still changing at {rate_deg_per_s:.1} deg/s over the last {:.1} s",
                 SETTLE_WINDOW_S
             ),
-            Status::LostBalance { what, .. } | Status::Diverged { what, .. } => what.clone(),
+            Status::LostBalance { what, .. }
+            | Status::ShortOfDepth { what, .. }
+            | Status::Diverged { what, .. } => what.clone(),
         }
     }
 }
@@ -171,6 +188,16 @@ pub const SETTLE_WINDOW_S: f64 = 0.2;
 /// runs that hold (abductors at 50 % and stronger) end below 0.2 deg/s, runs that are
 /// falling at the end of a 2 s stance (abductors at 49.5 %) above 60 deg/s.
 pub const SETTLE_RATE_DEG_PER_S: f64 = 1.0;
+/// A squat whose peak stance knee flexion stays further than this below
+/// `task.squat_depth_deg` (deg) did not reach its depth (the bar: within 5 deg).
+pub const DEPTH_TOLERANCE_DEG: f64 = 5.0;
+/// A step-down reaches floor level when the swing foot's lowest point (heel or toe) comes
+/// within this distance of it (m); a foot that went further below floor level is noted in
+/// the status detail (the model has no floor under the swing foot).
+pub const STEP_TOUCH_TOLERANCE_M: f64 = 0.02;
+/// Largest stance knee flexion the step-down may need to bring the swing foot to floor
+/// level (deg): gait2392's knee range ends at 120 deg.
+pub const STEP_DOWN_MAX_KNEE_DEG: f64 = 110.0;
 /// Activation (0..1) at or above which an abductor compartment counts as saturated.
 pub const SATURATED_ACTIVATION: f64 = 0.95;
 /// A coordinate further than this past its normal range (deg) ends the run as
@@ -429,6 +456,19 @@ pub struct StanceSim<'m> {
     /// joint centre), in the foot frame (m), and the floor heights (m) of the same points
     /// of the stance foot, which stands flat on the floor.
     swing_foot_points: [(Vec3, f64); 2],
+    /// Sagittal reference of the dynamic tasks (pelvic tilt, trunk flexion vs knee flexion).
+    table: SagittalTable,
+    /// Stance knee flexion at the start and at the bottom of a dynamic task (deg).
+    start_knee_deg: f64,
+    bottom_knee_deg: f64,
+    /// Lowest clearance of the swing foot above floor level over the run (m).
+    min_swing_clearance_m: f64,
+    /// Step-down: when the swing foot reached floor level during the descent (s) and the
+    /// reference knee flexion then (deg); the descent ends there, as the person stops
+    /// when the heel touches.
+    touch: Option<(f64, f64)>,
+    /// Reference velocities of the prescribed coordinates (rad/s), zero where none.
+    target_rates: [f64; coord::COUNT],
 }
 
 fn v3(v: rapier3d_f64::math::Vector) -> Vec3 {
@@ -446,6 +486,18 @@ fn nq(q: &rapier3d_f64::math::Rotation) -> Quat {
 }
 fn gpose(p: &Iso) -> Pose {
     Pose::from_parts(gv(&p.translation.vector), gq(&p.rotation))
+}
+
+/// The sagittal reference of a dynamic task at one instant (rad, rad/s): stance knee
+/// flexion, pelvic anterior tilt and trunk flexion (lab frame), and their rates.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+struct Reference {
+    knee: f64,
+    knee_rate: f64,
+    tilt: f64,
+    tilt_rate: f64,
+    trunk: f64,
+    trunk_rate: f64,
 }
 
 /// Time constant of the trunk-lean compensation (s): how fast the lean reaches the
@@ -749,6 +801,12 @@ impl<'m> StanceSim<'m> {
             glut_med: Vec::new(),
             abductors: Vec::new(),
             swing_foot_points: [(Vec3::zeros(), 0.0); 2],
+            table: SagittalTable::squat(),
+            start_knee_deg: 0.0,
+            bottom_knee_deg: 0.0,
+            min_swing_clearance_m: f64::INFINITY,
+            touch: None,
+            target_rates: [0.0; coord::COUNT],
         };
         let compartment = |name: &str| {
             model
@@ -784,14 +842,10 @@ impl<'m> StanceSim<'m> {
         let st_foot = &poses[foot];
         for (k, local) in [Vec3::zeros(), mtp].into_iter().enumerate() {
             let floor_y = (st_foot * nalgebra::Point3::from(mirror_z(local, stance))).y;
-            sim.swing_foot_points[k] = (mirror_z(local, swing), floor_y);
+            sim.swing_foot_points[k] = (mirror_z(local, swing), floor_y - sim.step_height_m());
         }
         let sw_foot = &poses[leg_body(swing, body::FOOT_R)];
-        let clearance = sim
-            .swing_foot_points
-            .iter()
-            .map(|(p, floor_y)| (sw_foot * nalgebra::Point3::from(*p)).y - floor_y)
-            .fold(f64::INFINITY, f64::min);
+        let clearance = sim.swing_clearance(sw_foot);
         if clearance <= 0.0 {
             return Err(format!(
                 "the swing foot would start {:.1} cm below the floor (stance knee flexed {} deg; swing hip {} deg; swing knee {} deg): flex the swing hip or knee more (task.swing_hip_flexion_deg; task.swing_knee_flexion_deg)",
@@ -842,6 +896,12 @@ impl<'m> StanceSim<'m> {
             sim.coord_row[k] = r;
         }
         sim.qp_b = vec![0.0; sim.qp_rows.len()];
+        sim.start_knee_deg = sim.cfg.stance_knee_flexion_deg;
+        sim.bottom_knee_deg = match sim.cfg.task.kind {
+            TaskKind::SingleLegStance => sim.start_knee_deg,
+            TaskKind::SingleLegSquat => sim.cfg.task.squat_depth_deg,
+            TaskKind::StepDown => sim.step_down_bottom(&q, &poses[foot])?,
+        };
         sim.read_state();
         sim.kinematics();
         // Start from the static-optimisation solution so that the run starts in equilibrium.
@@ -1076,8 +1136,15 @@ impl<'m> StanceSim<'m> {
         // lumped per joint from the generic segment parameters (kg m^2).
         let hip_j = self.stance_joints[0];
         let mut targets = self.targets;
-        // Stance hip: level pelvis, heading kept.
-        let pelvis_target = self.heading;
+        let dynamic = self.cfg.task.kind.is_dynamic();
+        let r = self.reference(self.time_s);
+        // Stance hip: level pelvis, heading kept; in a squat or step-down tilted forward by
+        // the reference (about the lab's medio-lateral axis; anterior turns +x down).
+        let pelvis_target = if dynamic {
+            self.heading * axis_angle(&Vec3::z(), -r.tilt)
+        } else {
+            self.heading
+        };
         let rel = pelvis_target.inverse() * poses[leg_body(stance, body::FEMUR_R)].rotation;
         let c = model.joints[hip_j].coords_of(&rel);
         let c0 = model.joints[hip_j].first_coord;
@@ -1100,11 +1167,28 @@ impl<'m> StanceSim<'m> {
         }
         // Lean toward the stance side: rotation about +x tilts +y toward +z (right).
         let lean = axis_angle(&Vec3::x(), self.trunk_lean_target_rad * stance.sign());
-        let trunk_target = self.heading * lean;
+        let trunk_target = if dynamic {
+            // Trunk flexed forward by the reference (about -z), then leaning.
+            self.heading * axis_angle(&Vec3::z(), -r.trunk) * lean
+        } else {
+            self.heading * lean
+        };
         let back = model.joints.len() - 1;
         let rel = poses[body::PELVIS].rotation.inverse() * trunk_target;
         let c = model.joints[back].coords_of(&rel);
         targets[coord::LUMBAR_EXTENSION..coord::LUMBAR_EXTENSION + 3].copy_from_slice(&c);
+        if dynamic {
+            // The prescribed sagittal coordinates and their reference velocities: stance knee;
+            // swing thigh held at its lab-frame angle while the pelvis tilts; lumbar
+            // extension = pelvic tilt - trunk flexion.
+            let knee = leg_coord(stance, coord::KNEE);
+            targets[knee] = -r.knee;
+            self.target_rates[knee] = -r.knee_rate;
+            let swing_hip = leg_coord(stance.other(), coord::HIP_FLEXION);
+            targets[swing_hip] = self.cfg.swing_hip_flexion_deg * d + r.tilt;
+            self.target_rates[swing_hip] = r.tilt_rate;
+            self.target_rates[coord::LUMBAR_EXTENSION] = r.tilt_rate - r.trunk_rate;
+        }
 
         let inertia = |coord_i: usize| -> f64 {
             // Moving-side inertia about the joint: about 1/3 of body mass at 0.5 m for the
@@ -1137,7 +1221,8 @@ impl<'m> StanceSim<'m> {
             let inert = inertia(i);
             let kp = inert * w * w;
             let kd = 2.0 * zeta * inert * w;
-            desired[i] = kp * (targets[i] - self.q[i]) - kd * self.qd[i] - tau_g[i];
+            desired[i] =
+                kp * (targets[i] - self.q[i]) - kd * (self.qd[i] - self.target_rates[i]) - tau_g[i];
         }
         // Stance ankle and subtalar: balance. A centre-of-mass PD in the horizontal plane,
         // mapped to the two joints through the COM Jacobian; joint-level damping only.
@@ -1208,6 +1293,36 @@ impl<'m> StanceSim<'m> {
         let r = self.coord_row[leg_coord(stance, coord::HIP_ADDUCTION)];
         self.shortfall_nm = self.qp.produced()[r] - b[r];
         Ok(())
+    }
+
+    /// The sagittal reference of a dynamic task at time `t` (s), as changes of the table's
+    /// pelvic tilt and trunk flexion from the start posture; all zero for stance.
+    fn reference(&self, t: f64) -> Reference {
+        if !self.cfg.task.kind.is_dynamic() {
+            return Reference::default();
+        }
+        let d = std::f64::consts::PI / 180.0;
+        let (k, k_rate, _) = match self.touch {
+            // The descent ended at the touch: hold and ascent from there.
+            Some((t_touch, k_touch)) => {
+                let task = Task {
+                    descent_s: 0.0,
+                    ..self.cfg.task.clone()
+                };
+                knee_profile(&task, self.start_knee_deg, k_touch, t - t_touch)
+            }
+            None => knee_profile(&self.cfg.task, self.start_knee_deg, self.bottom_knee_deg, t),
+        };
+        let (base, _) = self.table.at(self.start_knee_deg);
+        let (v, slope) = self.table.at(k);
+        Reference {
+            knee: k * d,
+            knee_rate: k_rate * d,
+            tilt: (v[0] - base[0]) * d,
+            tilt_rate: slope[0] * k_rate * d,
+            trunk: (v[1] - base[1]) * d,
+            trunk_rate: slope[1] * k_rate * d,
+        }
     }
 
     fn find_joint(&self, name: &str, side: Side) -> usize {
@@ -1585,9 +1700,141 @@ impl<'m> StanceSim<'m> {
     /// Whether the swing foot's heel or toe has reached the floor.
     fn swing_foot_down(&self) -> bool {
         let foot = &self.bs[leg_body(self.stance.other(), body::FOOT_R)].pose;
+        // In the step-down, reaching floor level is the task: the model has no floor under
+        // the swing foot to tell a tap from a step, so how far below it went is a note.
+        self.cfg.task.kind != TaskKind::StepDown && self.swing_clearance(foot) <= 0.0
+    }
+
+    /// Height (m) of the swing foot's lowest point (heel or toe) above floor level (the
+    /// stance foot's floor, or the floor below the box of a step-down), the swing foot at `foot`.
+    fn swing_clearance(&self, foot: &Iso) -> f64 {
         self.swing_foot_points
             .iter()
-            .any(|(p, floor_y)| (foot * nalgebra::Point3::from(*p)).y <= *floor_y)
+            .map(|(p, floor_y)| (foot * nalgebra::Point3::from(*p)).y - floor_y)
+            .fold(f64::INFINITY, f64::min)
+    }
+
+    /// The stance knee flexion (deg) at which the swing foot's lowest point reaches floor
+    /// level in the step-down's quasi-static posture: the knee flexed, pelvis and trunk as the
+    /// sagittal reference says, the swing thigh at its lab-frame angle, the centre of mass
+    /// over the stance foot (`balance_posture`), the stance foot flat at `stance_foot` (its
+    /// pose on the box). Bisection between the start and [`STEP_DOWN_MAX_KNEE_DEG`].
+    fn step_down_bottom(
+        &self,
+        q_start: &[f64; coord::COUNT],
+        stance_foot: &Iso,
+    ) -> Result<f64, String> {
+        let d = std::f64::consts::PI / 180.0;
+        let st = self.stance;
+        let foot = leg_body(st, body::FOOT_R);
+        let swing_foot = leg_body(st.other(), body::FOOT_R);
+        let back = &self.model.joints[self.model.joints.len() - 1];
+        let (base, _) = self.table.at(self.start_knee_deg);
+        // Quasi-static posture at knee flexion `k`, its balance solve started from `q`
+        // (continuation from the previous knee angle), and the swing foot's clearance.
+        let clearance_at = |k: f64, q: &mut [f64; coord::COUNT]| -> Result<f64, String> {
+            let (v, _) = self.table.at(k);
+            let (tilt, trunk) = ((v[0] - base[0]) * d, (v[1] - base[1]) * d);
+            q[leg_coord(st, coord::KNEE)] = -k * d;
+            q[leg_coord(st.other(), coord::HIP_FLEXION)] =
+                self.cfg.swing_hip_flexion_deg * d + tilt;
+            let lumbar = back.coords_of(&axis_angle(&Vec3::z(), tilt - trunk));
+            q[coord::LUMBAR_EXTENSION..coord::LUMBAR_EXTENSION + 3].copy_from_slice(&lumbar);
+            balance_posture(self.model, st, q, tilt)?;
+            let root = Iso::from_parts(
+                nalgebra::Translation3::identity(),
+                axis_angle(&Vec3::z(), -tilt),
+            );
+            let p = self.model.forward_kinematics(&root, q);
+            let place = stance_foot * p[foot].inverse();
+            Ok(self.swing_clearance(&(place * p[swing_foot])))
+        };
+        // March down in 2 deg steps to the first posture whose swing foot is at or below
+        // floor level, then bisect that step.
+        let mut q = *q_start;
+        let mut lo = self.start_knee_deg;
+        let mut c = clearance_at(lo, &mut q)?;
+        let too_high = |k: f64, c: f64| {
+            format!(
+                "the box is too high: with the stance knee flexed {k:.0} deg the swing foot is still {:.1} cm above floor level (task.step_height_m = {} m; lower it, or let the swing leg reach further: task.swing_hip_flexion_deg, task.swing_knee_flexion_deg)",
+                c * 100.0,
+                self.cfg.task.step_height_m
+            )
+        };
+        while c > 0.0 {
+            let next = lo + 2.0;
+            if next > STEP_DOWN_MAX_KNEE_DEG {
+                return Err(too_high(lo, c));
+            }
+            let mut qn = q;
+            match clearance_at(next, &mut qn) {
+                Ok(cn) if cn > 0.0 => {
+                    (lo, q, c) = (next, qn, cn);
+                }
+                Ok(_) => {
+                    let mut hi = next;
+                    for _ in 0..40 {
+                        let mid = 0.5 * (lo + hi);
+                        let mut qm = q;
+                        if clearance_at(mid, &mut qm)? > 0.0 {
+                            lo = mid;
+                        } else {
+                            hi = mid;
+                        }
+                    }
+                    return Ok(hi);
+                }
+                Err(_) => return Err(too_high(lo, c)),
+            }
+        }
+        Ok(lo)
+    }
+
+    /// `short_of_depth` for a squat whose knee stayed short of its depth or a step-down whose
+    /// swing foot never came down to floor level; `ok` otherwise.
+    fn depth_status(&self, tracker: &Tracker) -> Status {
+        let time_s = self.time_s;
+        match self.cfg.task.kind {
+            TaskKind::SingleLegStance => Status::Ok,
+            TaskKind::SingleLegSquat => {
+                let peak = tracker.knee_flexion_peak_deg();
+                let depth = self.cfg.task.squat_depth_deg;
+                if peak < depth - DEPTH_TOLERANCE_DEG {
+                    Status::ShortOfDepth {
+                        time_s,
+                        what: format!(
+                            "the stance knee reached {peak:.1} deg of the {depth} deg squat depth (within {DEPTH_TOLERANCE_DEG} deg counts)"
+                        ),
+                    }
+                } else {
+                    Status::Ok
+                }
+            }
+            TaskKind::StepDown => {
+                let c = self.min_swing_clearance_m;
+                if c > STEP_TOUCH_TOLERANCE_M {
+                    Status::ShortOfDepth {
+                        time_s,
+                        what: format!(
+                            "the swing foot came down only to {:.1} cm above floor level (within {:.0} cm counts)",
+                            c * 100.0,
+                            STEP_TOUCH_TOLERANCE_M * 100.0
+                        ),
+                    }
+                } else {
+                    Status::Ok
+                }
+            }
+        }
+    }
+
+    /// Height of the step-down's box (m); 0 for the other tasks.
+    fn step_height_m(&self) -> f64 {
+        if self.cfg.task.kind == TaskKind::StepDown {
+            self.cfg.task.step_height_m
+        } else {
+            0.0
+        }
     }
 
     /// The abduction capacity usable at this instant (N m) and the number of saturated
@@ -1807,6 +2054,20 @@ impl<'m> StanceSim<'m> {
                 }
             };
             status = self.checks(&m, &mut cop_window, cop_len);
+            if self.cfg.task.kind == TaskKind::StepDown {
+                let foot = self.bs[leg_body(self.stance.other(), body::FOOT_R)].pose;
+                let c = self.swing_clearance(&foot);
+                self.min_swing_clearance_m = self.min_swing_clearance_m.min(c);
+                if c <= 0.0 && self.touch.is_none() && self.time_s < self.cfg.task.descent_s {
+                    let (k, _, _) = knee_profile(
+                        &self.cfg.task,
+                        self.start_knee_deg,
+                        self.bottom_knee_deg,
+                        self.time_s,
+                    );
+                    self.touch = Some((self.time_s, k));
+                }
+            }
             let excess = self.range_excess();
             tracker.update(&m, self.glut_med_activation(), excess);
             if (n + 1) % record_every == 0 || status != Status::Ok {
@@ -1830,6 +2091,9 @@ impl<'m> StanceSim<'m> {
                 rate_deg_per_s: rate,
             };
         }
+        if status == Status::Ok {
+            status = self.depth_status(&tracker);
+        }
         let mut notes = Vec::new();
         if let Some((excess, c, t)) = tracker.range_excess() {
             // Said once: a run ended by the range already names it.
@@ -1842,6 +2106,12 @@ impl<'m> StanceSim<'m> {
                     lim.upper_rad.to_degrees()
                 ));
             }
+        }
+        if self.min_swing_clearance_m < -STEP_TOUCH_TOLERANCE_M {
+            notes.push(format!(
+                "the swing foot went {:.1} cm below floor level (the model has no floor under it: a person would have put it down)",
+                -self.min_swing_clearance_m * 100.0
+            ));
         }
         let measures = tracker.values(SETTLE_WINDOW_S);
         let wall = start.elapsed().as_secs_f64();
