@@ -33,7 +33,7 @@ const EXAMPLES: &str = "Examples:
   hipdrop check-output output/abductor_strength_sweep
       verify every result file against the checksums in manifest.json
 
-Exit codes: 0 all runs completed (still_falling and lost_balance are results), 1 some runs failed (diverged or did not start;
+Exit codes: 0 all runs completed (still_falling, lost_balance and short_of_depth are results), 1 some runs failed (diverged or did not start;
 the rest are still written), 2 bad input (nothing written).
 Scenario keys: docs/scenarios.md or `hipdrop list keys`.";
 
@@ -762,7 +762,10 @@ fn run(
         return ExitCode::from(1);
     }
     finished.store(true, Ordering::SeqCst);
-    report(&l.name, &recs);
+    let dynamic = runs
+        .first()
+        .is_some_and(|r| r.scenario.task.task().kind.is_dynamic());
+    report(&l.name, &recs, dynamic);
     eprintln!("wrote {}", dir.display());
     if !no_plots {
         match hipdrop::plot::plot_dir(&dir, &hipdrop::plot::PlotOptions::default()) {
@@ -844,15 +847,32 @@ fn on_interrupt(
     }
 }
 
-fn report(name: &str, recs: &[RunRecord]) {
+/// The one-line result on stderr: for a single run its status and key numbers (for a squat
+/// or step-down the whole-run peaks, since its end is quiet stance again), for a sweep the
+/// count of each status.
+fn report(name: &str, recs: &[RunRecord], dynamic: bool) {
     let cols = hipdrop::output::metric_columns();
+    let peak = |r: &RunRecord, c: &str| {
+        hipdrop::measures::index(c)
+            .and_then(|i| r.measures.get(i).copied().flatten())
+            .unwrap_or(f64::NAN)
+    };
     let get = |r: &RunRecord, c: &str| {
         cols.iter()
             .position(|(n, _)| *n == c)
             .and_then(|i| r.metrics[i])
             .unwrap_or(f64::NAN)
     };
-    if let [r] = recs {
+    if let ([r], true) = (recs, dynamic) {
+        eprintln!(
+            "{name}: status {} after {:.2} s; peaks: knee flexion {:.1} deg, FPPA {:.1} deg, hip adduction {:.1} deg, hip internal rotation {:.1} deg, pelvic drop {:.1} deg ({:.1} cm), glut med activation {:.2}; {:.0} us/step, {:.1}x real time",
+            r.status, r.sim_time_s, peak(r, "knee_flexion_peak_deg"), peak(r, "knee_fppa_peak_deg"),
+            peak(r, "hip_adduction_peak_deg"), peak(r, "hip_internal_rotation_peak_deg"),
+            peak(r, "pelvic_drop_peak_deg"), peak(r, "pelvic_drop_peak_cm"),
+            peak(r, "glut_med_activation_peak"), r.wall_time_s / r.steps.max(1) as f64 * 1e6,
+            r.sim_time_s / r.wall_time_s.max(1e-9)
+        );
+    } else if let [r] = recs {
         eprintln!(
             "{name}: status {} after {:.2} s; pelvic drop {:.1} deg ({:.1} cm), hip adduction {:.1} deg, FPPA {:.1} deg, trunk lean {:.1} deg, hip contact {:.2} BW; {:.0} us/step, {:.1}x real time",
             r.status, r.sim_time_s, get(r, "pelvic_drop_deg"), get(r, "pelvic_drop_cm"),
@@ -863,11 +883,17 @@ fn report(name: &str, recs: &[RunRecord]) {
     } else {
         let count = |s: &str| recs.iter().filter(|r| r.status == s).count();
         eprintln!(
-            "{name}: {} runs: {} ok, {} still_falling, {} lost_balance, {} diverged, {} failed to start",
+            "{name}: {} runs: {} ok, {} still_falling, {} lost_balance,{} {} diverged, {} failed to start",
             recs.len(),
             count("ok"),
             count("still_falling"),
             count("lost_balance"),
+            // Only where it can occur, so that stance sweeps read as before.
+            if dynamic {
+                format!(" {} short_of_depth,", count("short_of_depth"))
+            } else {
+                String::new()
+            },
             count("diverged"),
             count("failed")
         );

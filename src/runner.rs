@@ -36,7 +36,7 @@ pub struct RunRecord {
     /// Whole-run measures aligned with [`crate::measures::MEASURES`]; `None` when undefined.
     #[serde(default)]
     pub measures: Vec<Option<f64>>,
-    /// `ok`, `still_falling`, `lost_balance`, `diverged` or `failed` (did not start).
+    /// `ok`, `still_falling`, `lost_balance`, `short_of_depth`, `diverged` or `failed` (did not start).
     pub status: String,
     /// When the status was reached (s); `None` for `ok`.
     pub status_time_s: Option<f64>,
@@ -53,8 +53,8 @@ pub struct RunRecord {
 }
 
 impl RunRecord {
-    /// Whether the run is a failure (diverged or did not start); `still_falling` and
-    /// `lost_balance` are results.
+    /// Whether the run is a failure (diverged or did not start); `still_falling`,
+    /// `lost_balance` and `short_of_depth` are results.
     pub fn failed(&self) -> bool {
         self.status == "diverged" || self.status == "failed"
     }

@@ -1793,38 +1793,16 @@ impl<'m> StanceSim<'m> {
     /// `short_of_depth` for a squat whose knee stayed short of its depth or a step-down whose
     /// swing foot never came down to floor level; `ok` otherwise.
     fn depth_status(&self, tracker: &Tracker) -> Status {
-        let time_s = self.time_s;
-        match self.cfg.task.kind {
-            TaskKind::SingleLegStance => Status::Ok,
-            TaskKind::SingleLegSquat => {
-                let peak = tracker.knee_flexion_peak_deg();
-                let depth = self.cfg.task.squat_depth_deg;
-                if peak < depth - DEPTH_TOLERANCE_DEG {
-                    Status::ShortOfDepth {
-                        time_s,
-                        what: format!(
-                            "the stance knee reached {peak:.1} deg of the {depth} deg squat depth (within {DEPTH_TOLERANCE_DEG} deg counts)"
-                        ),
-                    }
-                } else {
-                    Status::Ok
-                }
-            }
-            TaskKind::StepDown => {
-                let c = self.min_swing_clearance_m;
-                if c > STEP_TOUCH_TOLERANCE_M {
-                    Status::ShortOfDepth {
-                        time_s,
-                        what: format!(
-                            "the swing foot came down only to {:.1} cm above floor level (within {:.0} cm counts)",
-                            c * 100.0,
-                            STEP_TOUCH_TOLERANCE_M * 100.0
-                        ),
-                    }
-                } else {
-                    Status::Ok
-                }
-            }
+        match depth_shortfall(
+            &self.cfg.task,
+            tracker.knee_flexion_peak_deg(),
+            self.min_swing_clearance_m,
+        ) {
+            Some(what) => Status::ShortOfDepth {
+                time_s: self.time_s,
+                what,
+            },
+            None => Status::Ok,
         }
     }
 
@@ -2156,6 +2134,31 @@ impl<'m> StanceSim<'m> {
     }
 }
 
+/// Why a task did not reach its depth, or `None` if it did (or has none): a squat whose
+/// peak stance knee flexion `knee_peak_deg` stayed more than [`DEPTH_TOLERANCE_DEG`] short of
+/// `task.squat_depth_deg`; a step-down whose swing foot's lowest clearance above floor level,
+/// `min_clearance_m`, stayed above [`STEP_TOUCH_TOLERANCE_M`].
+pub fn depth_shortfall(task: &Task, knee_peak_deg: f64, min_clearance_m: f64) -> Option<String> {
+    match task.kind {
+        TaskKind::SingleLegStance => None,
+        TaskKind::SingleLegSquat => {
+            let depth = task.squat_depth_deg;
+            (knee_peak_deg < depth - DEPTH_TOLERANCE_DEG).then(|| {
+                format!(
+                    "the stance knee reached {knee_peak_deg:.1} deg of the {depth} deg squat depth (within {DEPTH_TOLERANCE_DEG} deg counts)"
+                )
+            })
+        }
+        TaskKind::StepDown => (min_clearance_m > STEP_TOUCH_TOLERANCE_M).then(|| {
+            format!(
+                "the swing foot came down only to {:.1} cm above floor level (within {:.0} cm counts)",
+                min_clearance_m * 100.0,
+                STEP_TOUCH_TOLERANCE_M * 100.0
+            )
+        }),
+    }
+}
+
 /// The point of the stance foot the whole-body centre of mass is held above (foot frame, m):
 /// the middle of the support polygon, 3 cm toward the heel.
 fn foot_centre_local(model: &Model, stance: Side) -> Vec3 {
@@ -2331,6 +2334,38 @@ fn mean_metrics(rows: &[&Metrics]) -> Metrics {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_task_short_of_its_depth_says_how_far_it_got() {
+        let squat = Task {
+            kind: TaskKind::SingleLegSquat,
+            ..Task::stance()
+        };
+        assert_eq!(depth_shortfall(&squat, 55.0, f64::INFINITY), None);
+        let why = depth_shortfall(&squat, 48.04, f64::INFINITY).unwrap();
+        assert_eq!(
+            why,
+            "the stance knee reached 48.0 deg of the 60 deg squat depth (within 5 deg counts)"
+        );
+        let step = Task {
+            kind: TaskKind::StepDown,
+            ..Task::stance()
+        };
+        assert_eq!(depth_shortfall(&step, 80.0, 0.019), None);
+        assert_eq!(depth_shortfall(&step, 80.0, -0.05), None);
+        assert!(depth_shortfall(&step, 80.0, 0.031)
+            .unwrap()
+            .starts_with("the swing foot came down only to 3.1 cm above floor level"));
+        assert_eq!(depth_shortfall(&Task::stance(), 0.0, 1.0), None);
+        assert_eq!(
+            Status::ShortOfDepth {
+                time_s: 1.0,
+                what: why
+            }
+            .label(),
+            "short_of_depth"
+        );
+    }
 
     #[test]
     fn frontal_knee_signs_valgus_positive_for_either_leg() {
