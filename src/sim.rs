@@ -375,6 +375,22 @@ pub struct StanceSim<'m> {
     model: &'m Model,
     cfg: StanceConfig,
     world: PhysicsWorld,
+    /// The run's tree and index tables.
+    tree: Tree,
+    /// Per-run state.
+    state: State,
+    /// Controller memory.
+    ctrl: Control,
+    /// Scratch space.
+    ws: Workspace,
+    /// The dynamic task's plan.
+    plan: Plan,
+}
+
+/// The run's multibody tree and index tables, fixed when the run is built: rapier handles
+/// and links, which bodies lie on each side of each joint (the tree is rooted at the stance
+/// foot), the joints each path segment crosses, the static optimisation's rows.
+struct Tree {
     handles: [RigidBodyHandle; body::COUNT],
     links: [usize; body::COUNT],
     mb: MultibodyIndex,
@@ -385,7 +401,41 @@ pub struct StanceSim<'m> {
     /// Swing subtalar is locked; its coordinate is not controlled.
     locked_coord: usize,
     stance: Side,
-    // State.
+    ankle_world: Vec3,
+    /// Joints crossed by a path segment from body `b0` to body `b1`:
+    /// `crossings[cross_start[b0 * body::COUNT + b1]..cross_start[b0 * body::COUNT + b1 + 1]]`,
+    /// joints in model order. Fixed by the tree, so built once: a segment's body pair
+    /// changes when a conditional point appears or disappears, and the table is looked up
+    /// per segment every step, so that case needs nothing special. Instead of testing all
+    /// 9 joints for every segment, -dL/dq visits only the 1-4 it crosses.
+    crossings: Vec<Crossing>,
+    cross_start: Vec<usize>,
+    /// Fibre thickness per muscle (m), constant: saves a `sin` per muscle per step.
+    fiber_thickness: Vec<f64>,
+    /// Stance-side joint indices (hip, knee, ankle, subtalar), looked up once.
+    stance_joints: [usize; 4],
+    /// Coordinates that are rows of the static optimisation (all but the locked one).
+    qp_rows: Vec<usize>,
+    /// Coordinates with a reserve actuator, and their row indices.
+    reserve_coords: Vec<usize>,
+    reserve_rows: Vec<usize>,
+    /// Row of each coordinate in the static optimisation (`usize::MAX` for the locked one).
+    coord_row: [usize; coord::COUNT],
+    /// Stance gluteus medius compartments and their weights (nominal max isometric force
+    /// over the three's sum) for `glut_med_activation_peak`.
+    glut_med: Vec<(usize, f64)>,
+    /// Stance abductor compartments (glut_med1-3, glut_min1-3).
+    abductors: Vec<usize>,
+    /// Swing-foot points that touch the floor first (heel: calcaneus origin; toe: MTP
+    /// joint centre), in the foot frame (m), and the floor heights (m) of the same points
+    /// of the stance foot, which stands flat on the floor.
+    swing_foot_points: [(Vec3, f64); 2],
+}
+
+/// Per-run state besides rapier's bodies: muscle activations and excitations, the lagged
+/// fibre velocities, reserve torques, the previous step's velocities and momenta (for
+/// momentum rates), time and the task's events.
+struct State {
     activation: Vec<f64>,
     excitation: Vec<f64>,
     /// Fibre-side musculotendon lengthening velocity (m/s), lagged by tendon compliance.
@@ -393,18 +443,40 @@ pub struct StanceSim<'m> {
     reserve_torque: [f64; coord::COUNT],
     prev_vcom: [Vec3; body::COUNT],
     prev_momentum: [Vec3; body::COUNT],
-    heading: Quat,
-    foot_centre_world: Vec3,
-    ankle_world: Vec3,
-    trunk_lean_target_rad: f64,
-    shortfall_nm: f64,
     /// Ground reaction at the last `metrics` call.
     ground: GroundSample,
     time_s: f64,
     /// Steps taken by `step`.
     steps_taken: usize,
+    /// Lowest clearance of the swing foot above floor level over the run (m).
+    min_swing_clearance_m: f64,
+    /// Step-down: when the swing foot reached floor level during the descent (s) and the
+    /// reference knee flexion then (deg); the descent ends there, as the person stops
+    /// when the heel touches.
+    touch: Option<(f64, f64)>,
+}
+
+/// The controller's memory and solver: heading, the centre-of-mass target, the trunk lean
+/// of the compensation, posture targets and reference rates, the static optimisation.
+struct Control {
+    heading: Quat,
+    foot_centre_world: Vec3,
+    trunk_lean_target_rad: f64,
+    shortfall_nm: f64,
     targets: [f64; coord::COUNT],
-    // Workspace.
+    /// Static optimisation: warm-started solver and its problem buffers, sized once.
+    qp: qp::Solver,
+    /// Generalized force per unit activation (N m) by muscle columns, non-zeros only.
+    qp_cols: qp::Columns,
+    /// Generalized force (N m) demanded of activations and reserves, per row.
+    qp_b: Vec<f64>,
+    /// Reference velocities of the prescribed coordinates (rad/s), zero where none.
+    target_rates: [f64; coord::COUNT],
+}
+
+/// Scratch recomputed every step from the state (allocated once): body states, coordinates
+/// and their rates, joint frames, muscle paths, fibre states, moment arms.
+struct Workspace {
     bs: [BodyState; body::COUNT],
     q: [f64; coord::COUNT],
     qd: [f64; coord::COUNT],
@@ -418,57 +490,19 @@ pub struct StanceSim<'m> {
     /// muscle `m` has `path[path_start[m]..path_start[m + 1]]` (one buffer, reused).
     path: Vec<PathPt>,
     path_start: Vec<usize>,
-    /// Joints crossed by a path segment from body `b0` to body `b1`:
-    /// `crossings[cross_start[b0 * body::COUNT + b1]..cross_start[b0 * body::COUNT + b1 + 1]]`,
-    /// joints in model order. Fixed by the tree, so built once: a segment's body pair
-    /// changes when a conditional point appears or disappears, and the table is looked up
-    /// per segment every step, so that case needs nothing special. Instead of testing all
-    /// 9 joints for every segment, -dL/dq visits only the 1-4 it crosses.
-    crossings: Vec<Crossing>,
-    cross_start: Vec<usize>,
-    /// Fibre thickness per muscle (m), constant: saves a `sin` per muscle per step.
-    fiber_thickness: Vec<f64>,
-    /// Stance-side joint indices (hip, knee, ankle, subtalar), looked up once.
-    stance_joints: [usize; 4],
     moving: Vec<MovingPoint>,
-    /// Static optimisation: warm-started solver and its problem buffers, sized once.
-    qp: qp::Solver,
-    /// Coordinates that are rows of the static optimisation (all but the locked one).
-    qp_rows: Vec<usize>,
-    /// Coordinates with a reserve actuator, and their row indices.
-    reserve_coords: Vec<usize>,
-    reserve_rows: Vec<usize>,
-    /// Row of each coordinate in the static optimisation (`usize::MAX` for the locked one).
-    coord_row: [usize; coord::COUNT],
-    /// Generalized force per unit activation (N m) by muscle columns, non-zeros only.
-    qp_cols: qp::Columns,
     /// Per muscle, the coordinates (bit `k`) its `gen` row may be non-zero at: those of
     /// the joints its segments cross and of its moving points. Set by `kinematics`.
     gen_coords: Vec<u16>,
-    /// Generalized force (N m) demanded of activations and reserves, per row.
-    qp_b: Vec<f64>,
-    /// Stance gluteus medius compartments and their weights (nominal max isometric force
-    /// over the three's sum) for `glut_med_activation_peak`.
-    glut_med: Vec<(usize, f64)>,
-    /// Stance abductor compartments (glut_med1-3, glut_min1-3).
-    abductors: Vec<usize>,
-    /// Swing-foot points that touch the floor first (heel: calcaneus origin; toe: MTP
-    /// joint centre), in the foot frame (m), and the floor heights (m) of the same points
-    /// of the stance foot, which stands flat on the floor.
-    swing_foot_points: [(Vec3, f64); 2],
+}
+
+/// The dynamic task's plan: its sagittal reference and the knee flexion at start and bottom.
+struct Plan {
     /// Sagittal reference of the dynamic tasks (pelvic tilt, trunk flexion vs knee flexion).
     table: SagittalTable,
     /// Stance knee flexion at the start and at the bottom of a dynamic task (deg).
     start_knee_deg: f64,
     bottom_knee_deg: f64,
-    /// Lowest clearance of the swing foot above floor level over the run (m).
-    min_swing_clearance_m: f64,
-    /// Step-down: when the swing foot reached floor level during the descent (s) and the
-    /// reference knee flexion then (deg); the descent ends there, as the person stops
-    /// when the heel touches.
-    touch: Option<(f64, f64)>,
-    /// Reference velocities of the prescribed coordinates (rad/s), zero where none.
-    target_rates: [f64; coord::COUNT],
 }
 
 fn v3(v: rapier3d_f64::math::Vector) -> Vec3 {
@@ -541,7 +575,7 @@ impl<'m> StanceSim<'m> {
         if cfg.compensation {
             let max = cfg.compensation_max_lean_deg.floor() as usize;
             for lean_deg in 1..=max {
-                if sim.shortfall_nm <= SHORTFALL_TOLERANCE_NM {
+                if sim.ctrl.shortfall_nm <= SHORTFALL_TOLERANCE_NM {
                     break;
                 }
                 sim = Self::build(model, cfg.clone(), (lean_deg as f64).to_radians())?;
@@ -745,68 +779,78 @@ impl<'m> StanceSim<'m> {
             model,
             cfg,
             world,
-            handles,
-            links,
-            mb,
-            child_side,
-            child_moves,
-            locked_coord: leg_coord(swing, coord::SUBTALAR),
-            stance,
-            activation: vec![0.05; nm],
-            excitation: vec![0.05; nm],
-            fiber_velocity: vec![0.0; nm],
-            reserve_torque: [0.0; coord::COUNT],
-            prev_vcom: [Vec3::zeros(); body::COUNT],
-            prev_momentum: [Vec3::zeros(); body::COUNT],
-            heading,
-            foot_centre_world: foot_centre_world.coords,
-            ankle_world,
-            trunk_lean_target_rad: lean_rad,
-            shortfall_nm: 0.0,
-            ground: GroundSample::default(),
-            time_s: 0.0,
-            steps_taken: 0,
-            targets: q,
-            bs: [BodyState {
-                pose: Iso::identity(),
-                com: Vec3::zeros(),
-                vcom: Vec3::zeros(),
-                omega: Vec3::zeros(),
-            }; body::COUNT],
-            q: [0.0; coord::COUNT],
-            qd: [0.0; coord::COUNT],
-            limit_tau: [0.0; coord::COUNT],
-            frames: vec![JointFrame::default(); model.joints.len()],
-            fiber: vec![FiberState::default(); nm],
-            gen: vec![[0.0; coord::COUNT]; nm],
-            path: Vec::new(),
-            path_start: vec![0; nm + 1],
-            crossings: Vec::new(),
-            cross_start: Vec::new(),
-            fiber_thickness: model
-                .muscles
-                .iter()
-                .map(|m| m.params.fiber_thickness_m())
-                .collect(),
-            stance_joints: [0; 4],
-            moving: Vec::new(),
-            qp: qp::Solver::new(),
-            qp_rows: Vec::new(),
-            reserve_coords: Vec::new(),
-            reserve_rows: Vec::new(),
-            coord_row: [usize::MAX; coord::COUNT],
-            qp_cols: qp::Columns::new(),
-            gen_coords: vec![0; nm],
-            qp_b: Vec::new(),
-            glut_med: Vec::new(),
-            abductors: Vec::new(),
-            swing_foot_points: [(Vec3::zeros(), 0.0); 2],
-            table: SagittalTable::squat(),
-            start_knee_deg: 0.0,
-            bottom_knee_deg: 0.0,
-            min_swing_clearance_m: f64::INFINITY,
-            touch: None,
-            target_rates: [0.0; coord::COUNT],
+            tree: Tree {
+                handles,
+                links,
+                mb,
+                child_side,
+                child_moves,
+                locked_coord: leg_coord(swing, coord::SUBTALAR),
+                stance,
+                ankle_world,
+                crossings: Vec::new(),
+                cross_start: Vec::new(),
+                fiber_thickness: model
+                    .muscles
+                    .iter()
+                    .map(|m| m.params.fiber_thickness_m())
+                    .collect(),
+                stance_joints: [0; 4],
+                qp_rows: Vec::new(),
+                reserve_coords: Vec::new(),
+                reserve_rows: Vec::new(),
+                coord_row: [usize::MAX; coord::COUNT],
+                glut_med: Vec::new(),
+                abductors: Vec::new(),
+                swing_foot_points: [(Vec3::zeros(), 0.0); 2],
+            },
+            state: State {
+                activation: vec![0.05; nm],
+                excitation: vec![0.05; nm],
+                fiber_velocity: vec![0.0; nm],
+                reserve_torque: [0.0; coord::COUNT],
+                prev_vcom: [Vec3::zeros(); body::COUNT],
+                prev_momentum: [Vec3::zeros(); body::COUNT],
+                ground: GroundSample::default(),
+                time_s: 0.0,
+                steps_taken: 0,
+                min_swing_clearance_m: f64::INFINITY,
+                touch: None,
+            },
+            ctrl: Control {
+                heading,
+                foot_centre_world: foot_centre_world.coords,
+                trunk_lean_target_rad: lean_rad,
+                shortfall_nm: 0.0,
+                targets: q,
+                qp: qp::Solver::new(),
+                qp_cols: qp::Columns::new(),
+                qp_b: Vec::new(),
+                target_rates: [0.0; coord::COUNT],
+            },
+            ws: Workspace {
+                bs: [BodyState {
+                    pose: Iso::identity(),
+                    com: Vec3::zeros(),
+                    vcom: Vec3::zeros(),
+                    omega: Vec3::zeros(),
+                }; body::COUNT],
+                q: [0.0; coord::COUNT],
+                qd: [0.0; coord::COUNT],
+                limit_tau: [0.0; coord::COUNT],
+                frames: vec![JointFrame::default(); model.joints.len()],
+                fiber: vec![FiberState::default(); nm],
+                gen: vec![[0.0; coord::COUNT]; nm],
+                path: Vec::new(),
+                path_start: vec![0; nm + 1],
+                moving: Vec::new(),
+                gen_coords: vec![0; nm],
+            },
+            plan: Plan {
+                table: SagittalTable::squat(),
+                start_knee_deg: 0.0,
+                bottom_knee_deg: 0.0,
+            },
         };
         let compartment = |name: &str| {
             model
@@ -822,10 +866,10 @@ impl<'m> StanceSim<'m> {
             } else {
                 1.0
             };
-            sim.glut_med.push((m, nominal));
+            sim.tree.glut_med.push((m, nominal));
         }
-        let total: f64 = sim.glut_med.iter().map(|g| g.1).sum();
-        for g in &mut sim.glut_med {
+        let total: f64 = sim.tree.glut_med.iter().map(|g| g.1).sum();
+        for g in &mut sim.tree.glut_med {
             g.1 /= total;
         }
         for name in [
@@ -836,13 +880,13 @@ impl<'m> StanceSim<'m> {
             "glut_min2",
             "glut_min3",
         ] {
-            sim.abductors.push(compartment(name)?);
+            sim.tree.abductors.push(compartment(name)?);
         }
         let mtp = crate::model::MTP_IN_FOOT_M * s;
         let st_foot = &poses[foot];
         for (k, local) in [Vec3::zeros(), mtp].into_iter().enumerate() {
             let floor_y = (st_foot * nalgebra::Point3::from(mirror_z(local, stance))).y;
-            sim.swing_foot_points[k] = (mirror_z(local, swing), floor_y - sim.step_height_m());
+            sim.tree.swing_foot_points[k] = (mirror_z(local, swing), floor_y - sim.step_height_m());
         }
         let sw_foot = &poses[leg_body(swing, body::FOOT_R)];
         let clearance = sim.swing_clearance(sw_foot);
@@ -856,15 +900,15 @@ impl<'m> StanceSim<'m> {
             ));
         }
         for (i, name) in ["hip", "knee", "ankle", "subtalar"].iter().enumerate() {
-            sim.stance_joints[i] = sim.find_joint(name, stance);
+            sim.tree.stance_joints[i] = sim.find_joint(name, stance);
         }
-        sim.cross_start.push(0);
+        sim.tree.cross_start.push(0);
         for b0 in 0..body::COUNT {
             for b1 in 0..body::COUNT {
-                for (ji, side) in sim.child_side.iter().enumerate() {
+                for (ji, side) in sim.tree.child_side.iter().enumerate() {
                     if b0 != b1 && side[b0] != side[b1] {
                         let j = &model.joints[ji];
-                        sim.crossings.push(Crossing {
+                        sim.tree.crossings.push(Crossing {
                             joint: ji,
                             first_coord: j.first_coord,
                             coord_mask: j.coord_mask(),
@@ -872,33 +916,34 @@ impl<'m> StanceSim<'m> {
                         });
                     }
                 }
-                sim.cross_start.push(sim.crossings.len());
+                sim.tree.cross_start.push(sim.tree.crossings.len());
             }
         }
         // Static-optimisation rows and reserves depend only on the stance side.
-        sim.qp_rows = (0..coord::COUNT)
-            .filter(|&i| i != sim.locked_coord)
+        sim.tree.qp_rows = (0..coord::COUNT)
+            .filter(|&i| i != sim.tree.locked_coord)
             .collect();
-        sim.reserve_coords = (0..coord::COUNT)
+        sim.tree.reserve_coords = (0..coord::COUNT)
             .filter(|&i| {
                 i >= coord::LUMBAR_EXTENSION
                     || (i / coord::PER_LEG == (swing == Side::Left) as usize
                         && i < 12
-                        && i != sim.locked_coord)
+                        && i != sim.tree.locked_coord)
             })
             .collect();
-        sim.reserve_rows = sim
+        sim.tree.reserve_rows = sim
+            .tree
             .reserve_coords
             .iter()
-            .map(|c| sim.qp_rows.iter().position(|r| r == c).expect("row"))
+            .map(|c| sim.tree.qp_rows.iter().position(|r| r == c).expect("row"))
             .collect();
-        for (r, &k) in sim.qp_rows.iter().enumerate() {
-            sim.coord_row[k] = r;
+        for (r, &k) in sim.tree.qp_rows.iter().enumerate() {
+            sim.tree.coord_row[k] = r;
         }
-        sim.qp_b = vec![0.0; sim.qp_rows.len()];
-        sim.start_knee_deg = sim.cfg.stance_knee_flexion_deg;
-        sim.bottom_knee_deg = match sim.cfg.task.kind {
-            TaskKind::SingleLegStance => sim.start_knee_deg,
+        sim.ctrl.qp_b = vec![0.0; sim.tree.qp_rows.len()];
+        sim.plan.start_knee_deg = sim.cfg.stance_knee_flexion_deg;
+        sim.plan.bottom_knee_deg = match sim.cfg.task.kind {
+            TaskKind::SingleLegStance => sim.plan.start_knee_deg,
             TaskKind::SingleLegSquat => sim.cfg.task.squat_depth_deg,
             TaskKind::StepDown => sim.step_down_bottom(&q, &poses[foot])?,
         };
@@ -906,7 +951,7 @@ impl<'m> StanceSim<'m> {
         sim.kinematics();
         // Start from the static-optimisation solution so that the run starts in equilibrium.
         sim.control()?;
-        sim.activation.clone_from(&sim.excitation);
+        sim.state.activation.clone_from(&sim.state.excitation);
         Ok(sim)
     }
 
@@ -914,16 +959,16 @@ impl<'m> StanceSim<'m> {
         let mb = self
             .world
             .multibody_joints
-            .get_multibody(self.mb)
+            .get_multibody(self.tree.mb)
             .expect("multibody");
         let qd = mb.generalized_velocity();
         for i in 0..body::COUNT {
-            let rb = &self.world.bodies[self.handles[i]];
+            let rb = &self.world.bodies[self.tree.handles[i]];
             let p = rb.position();
             let pose = Iso::from_parts(v3(p.translation).into(), nq(&p.rotation));
-            let jv = mb.body_jacobian(self.links[i]) * qd;
+            let jv = mb.body_jacobian(self.tree.links[i]) * qd;
             let com = pose * nalgebra::Point3::from(self.model.bodies[i].com_m);
-            self.bs[i] = BodyState {
+            self.ws.bs[i] = BodyState {
                 pose,
                 com: com.coords,
                 vcom: Vec3::new(jv[0], jv[1], jv[2]),
@@ -933,37 +978,37 @@ impl<'m> StanceSim<'m> {
     }
 
     fn poses(&self) -> [Iso; body::COUNT] {
-        std::array::from_fn(|i| self.bs[i].pose)
+        std::array::from_fn(|i| self.ws.bs[i].pose)
     }
 
     fn kinematics(&mut self) {
         let poses = self.poses();
-        self.q = self.model.coordinates(&poses);
+        self.ws.q = self.model.coordinates(&poses);
         for (ji, j) in self.model.joints.iter().enumerate() {
             let c0 = j.first_coord;
             let n = j.ncoords();
-            let (axes_p, _) = j.axes_in_parent(&self.q[c0..c0 + n]);
+            let (axes_p, _) = j.axes_in_parent(&self.ws.q[c0..c0 + n]);
             let rp = poses[j.parent].rotation;
             let axes = [rp * axes_p[0], rp * axes_p[1], rp * axes_p[2]];
             let centre = (poses[j.parent] * nalgebra::Point3::from(j.location_in_parent_m)).coords;
-            let w_rel = self.bs[j.child].omega - self.bs[j.parent].omega;
+            let w_rel = self.ws.bs[j.child].omega - self.ws.bs[j.parent].omega;
             if n == 1 {
-                self.qd[c0] = axes[0].dot(&w_rel);
+                self.ws.qd[c0] = axes[0].dot(&w_rel);
             } else {
                 let e = Matrix3::from_columns(&axes);
                 let x = e.lu().solve(&w_rel).unwrap_or_default();
-                self.qd[c0..c0 + 3].copy_from_slice(x.as_slice());
+                self.ws.qd[c0..c0 + 3].copy_from_slice(x.as_slice());
             }
-            self.frames[ji] = JointFrame { centre, axes, n };
+            self.ws.frames[ji] = JointFrame { centre, axes, n };
         }
-        self.moving.clear();
-        self.path.clear();
-        let bs = &self.bs;
+        self.ws.moving.clear();
+        self.ws.path.clear();
+        let bs = &self.ws.bs;
         for (mi, m) in self.model.muscles.iter().enumerate() {
-            let start = self.path.len();
-            self.path_start[mi] = start;
-            let first_moving = self.moving.len();
-            for p in m.points.iter().filter(|p| p.active(&self.q)) {
+            let start = self.ws.path.len();
+            self.ws.path_start[mi] = start;
+            let first_moving = self.ws.moving.len();
+            for p in m.points.iter().filter(|p| p.active(&self.ws.q)) {
                 let rot = &poses[p.body].rotation;
                 let local = if let crate::model::PointKind::Moving {
                     coord: k,
@@ -976,11 +1021,11 @@ impl<'m> StanceSim<'m> {
                     // the same numbers as `p.local` on copies of q, without the copies).
                     let at =
                         |t: f64| Vec3::new(xyz[0].eval(t), xyz[1].eval(t), xyz[2].eval(t)) * *scale;
-                    let (k, t, h) = (*k, self.q[*k], 1e-6);
+                    let (k, t, h) = (*k, self.ws.q[*k], 1e-6);
                     let d = rot * ((at(t + h) - at(t - h)) / (2.0 * h));
-                    self.moving.push(MovingPoint {
+                    self.ws.moving.push(MovingPoint {
                         muscle: mi,
-                        point: self.path.len() - start,
+                        point: self.ws.path.len() - start,
                         coord: k,
                         dpoint_dq: d,
                         gen: 0.0,
@@ -991,17 +1036,17 @@ impl<'m> StanceSim<'m> {
                 };
                 let w = (poses[p.body] * nalgebra::Point3::from(local)).coords;
                 let st = &bs[p.body];
-                self.path.push(PathPt {
+                self.ws.path.push(PathPt {
                     body: p.body,
                     p: w,
                     v: st.vcom + st.omega.cross(&(w - st.com)),
                     u: Vec3::zeros(),
                 });
             }
-            let pts = &mut self.path[start..];
+            let pts = &mut self.ws.path[start..];
             let mut len = 0.0;
             let mut vel = 0.0;
-            let g = &mut self.gen[mi];
+            let g = &mut self.ws.gen[mi];
             g.fill(0.0);
             let mut touched = 0u16;
             // Consecutive pairs through one iterator (no index, no bounds check): `a` is the
@@ -1018,10 +1063,11 @@ impl<'m> StanceSim<'m> {
                 len += l;
                 vel += u.dot(&(v1 - v0));
                 let pair = b0 * body::COUNT + b1;
-                let crossed = &self.crossings[self.cross_start[pair]..self.cross_start[pair + 1]];
+                let crossed = &self.tree.crossings
+                    [self.tree.cross_start[pair]..self.tree.cross_start[pair + 1]];
                 for c in crossed {
                     touched |= c.coord_mask;
-                    let f = &self.frames[c.joint];
+                    let f = &self.ws.frames[c.joint];
                     // Unit tension pulls p0 toward p1 (+u) and p1 toward p0 (-u).
                     let m_child = if c.first_on_child {
                         (p0 - f.centre).cross(&u)
@@ -1042,7 +1088,7 @@ impl<'m> StanceSim<'m> {
             // Forces at the points alone miss this term, so it is added as a generalized
             // force -T dL/dq on that coordinate (as OpenSim's GeometryPath does), and to
             // the lengthening velocity.
-            for mp in &mut self.moving[first_moving..] {
+            for mp in &mut self.ws.moving[first_moving..] {
                 let i = mp.point;
                 let mut dl = 0.0;
                 if i > 0 {
@@ -1054,44 +1100,44 @@ impl<'m> StanceSim<'m> {
                 mp.gen = -dl;
                 g[mp.coord] -= dl;
                 touched |= 1u16 << mp.coord;
-                vel += dl * self.qd[mp.coord];
+                vel += dl * self.ws.qd[mp.coord];
             }
-            self.gen_coords[mi] = touched;
+            self.ws.gen_coords[mi] = touched;
             // Tendon-compliance lag of the fibre velocity (see muscle::tendon_velocity_lag_s).
             let tau = crate::muscle::tendon_velocity_lag_s(
                 &m.params,
-                self.activation[mi],
-                &self.fiber[mi],
+                self.state.activation[mi],
+                &self.ws.fiber[mi],
             );
             let keep = if tau > 0.0 {
                 (-self.cfg.dt_s / tau).exp()
             } else {
                 0.0
             };
-            self.fiber_velocity[mi] = vel + (self.fiber_velocity[mi] - vel) * keep;
-            self.fiber[mi] = m.params.fiber_state_with_thickness(
-                self.fiber_thickness[mi],
+            self.state.fiber_velocity[mi] = vel + (self.state.fiber_velocity[mi] - vel) * keep;
+            self.ws.fiber[mi] = m.params.fiber_state_with_thickness(
+                self.tree.fiber_thickness[mi],
                 len,
-                self.fiber_velocity[mi],
+                self.state.fiber_velocity[mi],
             );
         }
-        self.path_start[self.model.muscles.len()] = self.path.len();
+        self.ws.path_start[self.model.muscles.len()] = self.ws.path.len();
         // Passive limit moments depend on q and qd only: computed here once per step
         // for both `control` and `apply` (4 exp and 2 ln_1p per coordinate).
-        self.limit_tau = self.limit_forces();
+        self.ws.limit_tau = self.limit_forces();
     }
 
     /// Generalized gravity forces (N m) at the current state.
     fn gravity_forces(&self) -> [f64; coord::COUNT] {
         let g = Vec3::new(0.0, -GRAVITY, 0.0);
         let mut tau = [0.0; coord::COUNT];
-        for (ji, f) in self.frames.iter().enumerate() {
-            let side = &self.child_side[ji];
-            let moves_child = self.child_moves[ji];
+        for (ji, f) in self.ws.frames.iter().enumerate() {
+            let side = &self.tree.child_side[ji];
+            let moves_child = self.tree.child_moves[ji];
             let mut m = Vec3::zeros();
             for (b, &on_child) in side.iter().enumerate() {
                 if on_child == moves_child {
-                    m += (self.bs[b].com - f.centre).cross(&(g * self.model.bodies[b].mass_kg));
+                    m += (self.ws.bs[b].com - f.centre).cross(&(g * self.model.bodies[b].mass_kg));
                 }
             }
             let sgn = if moves_child { 1.0 } else { -1.0 };
@@ -1106,8 +1152,8 @@ impl<'m> StanceSim<'m> {
     fn limit_forces(&self) -> [f64; coord::COUNT] {
         let mut tau = [0.0; coord::COUNT];
         for (i, t) in tau.iter_mut().enumerate() {
-            if i != self.locked_coord {
-                *t = self.model.limits[i].moment(self.q[i], self.qd[i]);
+            if i != self.tree.locked_coord {
+                *t = self.model.limits[i].moment(self.ws.q[i], self.ws.qd[i]);
             }
         }
         tau
@@ -1115,10 +1161,10 @@ impl<'m> StanceSim<'m> {
 
     /// Measured pelvic drop (rad), positive when the swing side is lower.
     fn drop_rad(&self) -> f64 {
-        let p = &self.bs[body::PELVIS].pose;
+        let p = &self.ws.bs[body::PELVIS].pose;
         let a = self.model.asis_r_m;
-        let st = p * nalgebra::Point3::new(a.x, a.y, a.z * self.stance.sign());
-        let sw = p * nalgebra::Point3::new(a.x, a.y, -a.z * self.stance.sign());
+        let st = p * nalgebra::Point3::new(a.x, a.y, a.z * self.tree.stance.sign());
+        let sw = p * nalgebra::Point3::new(a.x, a.y, -a.z * self.tree.stance.sign());
         let dy = st.y - sw.y;
         let dz = (st.z - sw.z).abs();
         dy.atan2(dz)
@@ -1126,7 +1172,7 @@ impl<'m> StanceSim<'m> {
 
     fn control(&mut self) -> Result<(), String> {
         let model = self.model;
-        let stance = self.stance;
+        let stance = self.tree.stance;
         let d = std::f64::consts::PI / 180.0;
         let poses = self.poses();
         let w = self.cfg.posture_frequency_rad_s;
@@ -1134,16 +1180,16 @@ impl<'m> StanceSim<'m> {
         let mass = model.mass_kg();
         // Effective inertias for the PD gains: the moving side's inertia about each joint,
         // lumped per joint from the generic segment parameters (kg m^2).
-        let hip_j = self.stance_joints[0];
-        let mut targets = self.targets;
+        let hip_j = self.tree.stance_joints[0];
+        let mut targets = self.ctrl.targets;
         let dynamic = self.cfg.task.kind.is_dynamic();
-        let r = self.reference(self.time_s);
+        let r = self.reference(self.state.time_s);
         // Stance hip: level pelvis, heading kept; in a squat or step-down tilted forward by
         // the reference (about the lab's medio-lateral axis; anterior turns +x down).
         let pelvis_target = if dynamic {
-            self.heading * axis_angle(&Vec3::z(), -r.tilt)
+            self.ctrl.heading * axis_angle(&Vec3::z(), -r.tilt)
         } else {
-            self.heading
+            self.ctrl.heading
         };
         let rel = pelvis_target.inverse() * poses[leg_body(stance, body::FEMUR_R)].rotation;
         let c = model.joints[hip_j].coords_of(&rel);
@@ -1156,22 +1202,22 @@ impl<'m> StanceSim<'m> {
         // mass over the hip by enough to remove the shortfall (small-angle estimate
         // shortfall / (m_trunk g l_trunk)), reached with a 0.15 s time constant and then
         // held. The lean is bounded by `compensation_max_lean_deg`.
-        if self.cfg.compensation && self.time_s > 0.0 {
+        if self.cfg.compensation && self.state.time_s > 0.0 {
             let torso = &model.bodies[body::TORSO];
             let lever = torso.mass_kg * GRAVITY * torso.com_m.norm();
-            let needed = (self.shortfall_nm - SHORTFALL_TOLERANCE_NM).max(0.0) / lever;
+            let needed = (self.ctrl.shortfall_nm - SHORTFALL_TOLERANCE_NM).max(0.0) / lever;
             let period = self.cfg.control_period_s.max(self.cfg.dt_s);
-            self.trunk_lean_target_rad = (self.trunk_lean_target_rad
+            self.ctrl.trunk_lean_target_rad = (self.ctrl.trunk_lean_target_rad
                 + self.cfg.compensation_gain * needed * period / COMPENSATION_TIME_S)
                 .min(self.cfg.compensation_max_lean_deg * d);
         }
         // Lean toward the stance side: rotation about +x tilts +y toward +z (right).
-        let lean = axis_angle(&Vec3::x(), self.trunk_lean_target_rad * stance.sign());
+        let lean = axis_angle(&Vec3::x(), self.ctrl.trunk_lean_target_rad * stance.sign());
         let trunk_target = if dynamic {
             // Trunk flexed forward by the reference (about -z), then leaning.
-            self.heading * axis_angle(&Vec3::z(), -r.trunk) * lean
+            self.ctrl.heading * axis_angle(&Vec3::z(), -r.trunk) * lean
         } else {
-            self.heading * lean
+            self.ctrl.heading * lean
         };
         let back = model.joints.len() - 1;
         let rel = poses[body::PELVIS].rotation.inverse() * trunk_target;
@@ -1183,11 +1229,11 @@ impl<'m> StanceSim<'m> {
             // extension = pelvic tilt - trunk flexion.
             let knee = leg_coord(stance, coord::KNEE);
             targets[knee] = -r.knee;
-            self.target_rates[knee] = -r.knee_rate;
+            self.ctrl.target_rates[knee] = -r.knee_rate;
             let swing_hip = leg_coord(stance.other(), coord::HIP_FLEXION);
             targets[swing_hip] = self.cfg.swing_hip_flexion_deg * d + r.tilt;
-            self.target_rates[swing_hip] = r.tilt_rate;
-            self.target_rates[coord::LUMBAR_EXTENSION] = r.tilt_rate - r.trunk_rate;
+            self.ctrl.target_rates[swing_hip] = r.tilt_rate;
+            self.ctrl.target_rates[coord::LUMBAR_EXTENSION] = r.tilt_rate - r.trunk_rate;
         }
 
         let inertia = |coord_i: usize| -> f64 {
@@ -1215,83 +1261,95 @@ impl<'m> StanceSim<'m> {
             i * s2
         };
         let tau_g = self.gravity_forces();
-        let tau_lim = self.limit_tau;
+        let tau_lim = self.ws.limit_tau;
         let mut desired = [0.0; coord::COUNT];
         for i in 0..coord::COUNT {
             let inert = inertia(i);
             let kp = inert * w * w;
             let kd = 2.0 * zeta * inert * w;
-            desired[i] =
-                kp * (targets[i] - self.q[i]) - kd * (self.qd[i] - self.target_rates[i]) - tau_g[i];
+            desired[i] = kp * (targets[i] - self.ws.q[i])
+                - kd * (self.ws.qd[i] - self.ctrl.target_rates[i])
+                - tau_g[i];
         }
         // Stance ankle and subtalar: balance. A centre-of-mass PD in the horizontal plane,
         // mapped to the two joints through the COM Jacobian; joint-level damping only.
-        let com = com_of_states(model, &self.bs);
+        let com = com_of_states(model, &self.ws.bs);
         let vcom: Vec3 = (0..body::COUNT)
-            .map(|b| self.bs[b].vcom * model.bodies[b].mass_kg)
+            .map(|b| self.ws.bs[b].vcom * model.bodies[b].mass_kg)
             .sum::<Vec3>()
             / mass;
         let wb = self.cfg.balance_frequency_rad_s;
-        let mut f = (self.foot_centre_world - com) * (mass * wb * wb) - vcom * (2.0 * mass * wb);
+        let mut f =
+            (self.ctrl.foot_centre_world - com) * (mass * wb * wb) - vcom * (2.0 * mass * wb);
         f.y = 0.0;
-        for ji in [self.stance_joints[2], self.stance_joints[3]] {
-            let fr = self.frames[ji];
-            let side = &self.child_side[ji];
+        for ji in [self.tree.stance_joints[2], self.tree.stance_joints[3]] {
+            let fr = self.ws.frames[ji];
+            let side = &self.tree.child_side[ji];
             // Moving side is the anatomical parent side (everything above the joint).
             let (mut m, mut mc) = (0.0, Vec3::zeros());
             for (b, _) in side.iter().enumerate().filter(|(_, &c)| !c) {
                 m += model.bodies[b].mass_kg;
-                mc += self.bs[b].com * model.bodies[b].mass_kg;
+                mc += self.ws.bs[b].com * model.bodies[b].mass_kg;
             }
             mc /= m;
             let dcom = -fr.axes[0].cross(&(mc - fr.centre)) * (m / mass);
             let c = model.joints[ji].first_coord;
             let inert = inertia(c);
-            desired[c] = dcom.dot(&f) - 2.0 * inert * w * self.qd[c] - tau_g[c];
+            desired[c] = dcom.dot(&f) - 2.0 * inert * w * self.ws.qd[c] - tau_g[c];
         }
-        self.targets = targets;
+        self.ctrl.targets = targets;
         // Static optimisation (rows, reserves and buffers are set up in `new`).
         // A by columns, straight from the non-zero moment arms: a muscle crosses 1-3
         // joints, so ~300 of the 13 x 92 entries can be non-zero (`gen_coords`), and
         // neither the dense matrix nor a scan of it is needed. Entries and the passive
         // sums are formed in the same order as over the dense matrix: the same numbers.
-        let rows = &self.qp_rows;
-        let cols = &mut self.qp_cols;
+        let rows = &self.tree.qp_rows;
+        let cols = &mut self.ctrl.qp_cols;
         cols.clear();
         let mut passive = [0.0; coord::COUNT];
-        let row_mask = !(1u16 << self.locked_coord);
-        for ((g, f), &mask) in self.gen.iter().zip(&self.fiber).zip(&self.gen_coords) {
+        let row_mask = !(1u16 << self.tree.locked_coord);
+        for ((g, f), &mask) in self
+            .ws
+            .gen
+            .iter()
+            .zip(&self.ws.fiber)
+            .zip(&self.ws.gen_coords)
+        {
             let mut bits = mask & row_mask;
             while bits != 0 {
                 let k = bits.trailing_zeros() as usize;
                 bits &= bits - 1;
-                cols.push(self.coord_row[k], g[k] * f.active_force_per_activation_n);
+                cols.push(
+                    self.tree.coord_row[k],
+                    g[k] * f.active_force_per_activation_n,
+                );
                 passive[k] += g[k] * f.passive_force_n;
             }
             cols.end_column();
         }
-        let b = &mut self.qp_b;
+        let b = &mut self.ctrl.qp_b;
         for (br, &k) in b.iter_mut().zip(rows) {
             *br = desired[k] - passive[k] - tau_lim[k];
         }
         let sol = self
+            .ctrl
             .qp
             .solve_columns(&qp::SparseProblem {
                 columns: cols,
                 rows: rows.len(),
-                reserves: &self.reserve_rows,
+                reserves: &self.tree.reserve_rows,
                 b,
                 min_activation: crate::muscle::MIN_ACTIVATION,
             })
             .ok_or("static optimisation failed")?;
-        self.excitation.copy_from_slice(&sol.activations);
-        self.reserve_torque = [0.0; coord::COUNT];
-        for (i, &c) in self.reserve_coords.iter().enumerate() {
-            self.reserve_torque[c] = sol.reserves[i];
+        self.state.excitation.copy_from_slice(&sol.activations);
+        self.state.reserve_torque = [0.0; coord::COUNT];
+        for (i, &c) in self.tree.reserve_coords.iter().enumerate() {
+            self.state.reserve_torque[c] = sol.reserves[i];
         }
         // Abduction shortfall at the stance hip (positive = muscles fall short of the abduction demand).
-        let r = self.coord_row[leg_coord(stance, coord::HIP_ADDUCTION)];
-        self.shortfall_nm = self.qp.produced()[r] - b[r];
+        let r = self.tree.coord_row[leg_coord(stance, coord::HIP_ADDUCTION)];
+        self.ctrl.shortfall_nm = self.ctrl.qp.produced()[r] - b[r];
         Ok(())
     }
 
@@ -1302,19 +1360,24 @@ impl<'m> StanceSim<'m> {
             return Reference::default();
         }
         let d = std::f64::consts::PI / 180.0;
-        let (k, k_rate, _) = match self.touch {
+        let (k, k_rate, _) = match self.state.touch {
             // The descent ended at the touch: hold and ascent from there.
             Some((t_touch, k_touch)) => {
                 let task = Task {
                     descent_s: 0.0,
                     ..self.cfg.task.clone()
                 };
-                knee_profile(&task, self.start_knee_deg, k_touch, t - t_touch)
+                knee_profile(&task, self.plan.start_knee_deg, k_touch, t - t_touch)
             }
-            None => knee_profile(&self.cfg.task, self.start_knee_deg, self.bottom_knee_deg, t),
+            None => knee_profile(
+                &self.cfg.task,
+                self.plan.start_knee_deg,
+                self.plan.bottom_knee_deg,
+                t,
+            ),
         };
-        let (base, _) = self.table.at(self.start_knee_deg);
-        let (v, slope) = self.table.at(k);
+        let (base, _) = self.plan.table.at(self.plan.start_knee_deg);
+        let (v, slope) = self.plan.table.at(k);
         Reference {
             knee: k * d,
             knee_rate: k_rate * d,
@@ -1341,12 +1404,12 @@ impl<'m> StanceSim<'m> {
 
     /// Muscle tension (N) of muscle `m` at the current activation.
     fn tension(&self, m: usize) -> f64 {
-        self.activation[m] * self.fiber[m].active_force_per_activation_n
-            + self.fiber[m].passive_force_n
+        self.state.activation[m] * self.ws.fiber[m].active_force_per_activation_n
+            + self.ws.fiber[m].passive_force_n
     }
 
     fn apply(&mut self) {
-        let lim = self.limit_tau;
+        let lim = self.ws.limit_tau;
         let bodies = &mut self.world.bodies;
         // Muscle forces and joint torques are summed per body here and handed to rapier
         // once per body: the same additions in the same order as `add_force_at_point`
@@ -1357,11 +1420,11 @@ impl<'m> StanceSim<'m> {
         let mut force = [zero; body::COUNT];
         let mut torque = [zero; body::COUNT];
         let com: [rapier3d_f64::math::Vector; body::COUNT] =
-            std::array::from_fn(|i| bodies[self.handles[i]].center_of_mass());
-        for (m, w) in self.path_start.windows(2).enumerate() {
-            let t = self.activation[m] * self.fiber[m].active_force_per_activation_n
-                + self.fiber[m].passive_force_n;
-            for w in self.path[w[0]..w[1]].windows(2) {
+            std::array::from_fn(|i| bodies[self.tree.handles[i]].center_of_mass());
+        for (m, w) in self.ws.path_start.windows(2).enumerate() {
+            let t = self.state.activation[m] * self.ws.fiber[m].active_force_per_activation_n
+                + self.ws.fiber[m].passive_force_n;
+            for w in self.ws.path[w[0]..w[1]].windows(2) {
                 let (b0, p0) = (w[0].body, w[0].p);
                 let (b1, p1) = (w[1].body, w[1].p);
                 if b0 == b1 {
@@ -1377,18 +1440,18 @@ impl<'m> StanceSim<'m> {
             }
         }
         let mut sliding = [0.0; coord::COUNT];
-        for mp in &self.moving {
+        for mp in &self.ws.moving {
             sliding[mp.coord] += mp.gen
-                * (self.activation[mp.muscle]
-                    * self.fiber[mp.muscle].active_force_per_activation_n
-                    + self.fiber[mp.muscle].passive_force_n);
+                * (self.state.activation[mp.muscle]
+                    * self.ws.fiber[mp.muscle].active_force_per_activation_n
+                    + self.ws.fiber[mp.muscle].passive_force_n);
         }
         for (ji, j) in self.model.joints.iter().enumerate() {
-            let f = self.frames[ji];
+            let f = self.ws.frames[ji];
             let c0 = j.first_coord;
             let mut tau = [0.0; 3];
             for a in 0..f.n {
-                tau[a] = lim[c0 + a] + self.reserve_torque[c0 + a] + sliding[c0 + a];
+                tau[a] = lim[c0 + a] + self.state.reserve_torque[c0 + a] + sliding[c0 + a];
             }
             let t = if f.n == 1 {
                 f.axes[0] * tau[0]
@@ -1406,7 +1469,7 @@ impl<'m> StanceSim<'m> {
                 }
             }
         }
-        for (i, h) in self.handles.into_iter().enumerate() {
+        for (i, h) in self.tree.handles.into_iter().enumerate() {
             let b = &mut bodies[h];
             b.reset_forces(false);
             b.reset_torques(false);
@@ -1416,7 +1479,7 @@ impl<'m> StanceSim<'m> {
     }
 
     fn check_finite(&self) -> Option<String> {
-        for (i, b) in self.bs.iter().enumerate() {
+        for (i, b) in self.ws.bs.iter().enumerate() {
             let ok = b
                 .com
                 .iter()
@@ -1429,15 +1492,15 @@ impl<'m> StanceSim<'m> {
                     self.model.bodies[i].name
                 ));
             }
-            let acc = (b.vcom - self.prev_vcom[i]).norm() / self.cfg.dt_s;
-            if self.time_s > self.cfg.dt_s && acc > MAX_ACCELERATION_M_S2 {
+            let acc = (b.vcom - self.state.prev_vcom[i]).norm() / self.cfg.dt_s;
+            if self.state.time_s > self.cfg.dt_s && acc > MAX_ACCELERATION_M_S2 {
                 return Some(format!(
                     "body {} (acceleration {acc:.0} m/s^2, runaway)",
                     self.model.bodies[i].name
                 ));
             }
         }
-        for (m, f) in self.fiber.iter().enumerate() {
+        for (m, f) in self.ws.fiber.iter().enumerate() {
             if !f.active_force_per_activation_n.is_finite() || !f.passive_force_n.is_finite() {
                 return Some(format!("muscle {}", self.model.muscles[m].name));
             }
@@ -1448,21 +1511,21 @@ impl<'m> StanceSim<'m> {
     /// Metrics at the current state (after `read_state` and `kinematics`).
     fn metrics(&mut self) -> Metrics {
         let model = self.model;
-        let stance = self.stance;
+        let stance = self.tree.stance;
         let r2d = 180.0 / std::f64::consts::PI;
         let mass = model.mass_kg();
         let bw = mass * GRAVITY;
         let dt = self.cfg.dt_s.max(1e-12);
-        let [hip_j, knee_j, ankle_j, _] = self.stance_joints;
-        let hip_c = self.frames[hip_j].centre;
-        let knee_c = self.frames[knee_j].centre;
-        let ankle_c = self.frames[ankle_j].centre;
+        let [hip_j, knee_j, ankle_j, _] = self.tree.stance_joints;
+        let hip_c = self.ws.frames[hip_j].centre;
+        let knee_c = self.ws.frames[knee_j].centre;
+        let ankle_c = self.ws.frames[ankle_j].centre;
         let sgn = stance.sign();
         let (fppa, medial) = frontal_knee(hip_c, knee_c, ankle_c, stance);
-        let q = &self.q;
+        let q = &self.ws.q;
         let lc = |c| q[leg_coord(stance, c)];
         // Trunk lean: torso long axis from vertical in the frontal plane, + toward stance.
-        let ty = self.bs[body::TORSO].pose.rotation * Vec3::y();
+        let ty = self.ws.bs[body::TORSO].pose.rotation * Vec3::y();
         let lean = (ty.z * sgn).atan2(ty.y) * r2d;
         // Muscle moments about the stance hip adduction coordinate.
         let add = leg_coord(stance, coord::HIP_ADDUCTION);
@@ -1470,28 +1533,28 @@ impl<'m> StanceSim<'m> {
         let mut cap = 0.0;
         // Only muscles whose moment arm about it can be non-zero (`gen_coords`): the
         // others would add zeros.
-        for m in (0..model.muscles.len()).filter(|&m| self.gen_coords[m] & (1 << add) != 0) {
-            let g = self.gen[m][add];
+        for m in (0..model.muscles.len()).filter(|&m| self.ws.gen_coords[m] & (1 << add) != 0) {
+            let g = self.ws.gen[m][add];
             abd -= g * self.tension(m);
-            let f = &self.fiber[m];
+            let f = &self.ws.fiber[m];
             let fmax = f.active_force_per_activation_n.max(0.0) + f.passive_force_n;
             if g < 0.0 {
                 cap -= g * fmax;
             }
         }
         // Newton-Euler on the pelvis side of the stance hip: the force the femur exerts on it.
-        let side = &self.child_side[hip_j];
+        let side = &self.tree.child_side[hip_j];
         let gvec = Vec3::new(0.0, -GRAVITY, 0.0);
         let mut f_s = Vec3::zeros();
         for (b, _) in side.iter().enumerate().filter(|(_, &c)| !c) {
             let mb = model.bodies[b].mass_kg;
-            f_s += mb * ((self.bs[b].vcom - self.prev_vcom[b]) / dt - gvec);
+            f_s += mb * ((self.ws.bs[b].vcom - self.state.prev_vcom[b]) / dt - gvec);
         }
         // Only muscles that cross the stance hip have a segment from one side to the other.
         let hip_mask = model.joints[hip_j].coord_mask();
-        for m in (0..model.muscles.len()).filter(|&m| self.gen_coords[m] & hip_mask != 0) {
+        for m in (0..model.muscles.len()).filter(|&m| self.ws.gen_coords[m] & hip_mask != 0) {
             let t = self.tension(m);
-            let pts = &self.path[self.path_start[m]..self.path_start[m + 1]];
+            let pts = &self.ws.path[self.ws.path_start[m]..self.ws.path_start[m + 1]];
             for w in pts.windows(2) {
                 let (b0, b1) = (w[0].body, w[1].body);
                 if side[b0] == side[b1] {
@@ -1503,7 +1566,7 @@ impl<'m> StanceSim<'m> {
             }
         }
         let on_femur = -f_s;
-        let rf = self.bs[leg_body(stance, body::FEMUR_R)]
+        let rf = self.ws.bs[leg_body(stance, body::FEMUR_R)]
             .pose
             .rotation
             .inverse()
@@ -1512,46 +1575,46 @@ impl<'m> StanceSim<'m> {
         // Ground reaction and centre of pressure (whole body, linear and angular momentum rates).
         let mut grf = Vec3::zeros();
         let mut mo = Vec3::zeros();
-        let o = Vec3::new(self.ankle_world.x, 0.0, self.ankle_world.z);
+        let o = Vec3::new(self.tree.ankle_world.x, 0.0, self.tree.ankle_world.z);
         for b in 0..body::COUNT {
             let mb = model.bodies[b].mass_kg;
-            let f = mb * ((self.bs[b].vcom - self.prev_vcom[b]) / dt - gvec);
+            let f = mb * ((self.ws.bs[b].vcom - self.state.prev_vcom[b]) / dt - gvec);
             grf += f;
-            let rm = mat(&self.bs[b].pose.rotation);
+            let rm = mat(&self.ws.bs[b].pose.rotation);
             let i_w = rm * Matrix3::from_diagonal(&model.bodies[b].inertia_kg_m2) * rm.transpose();
-            let h = i_w * self.bs[b].omega;
-            mo += (self.bs[b].com - o).cross(&f) + (h - self.prev_momentum[b]) / dt;
-            self.prev_momentum[b] = h;
+            let h = i_w * self.ws.bs[b].omega;
+            mo += (self.ws.bs[b].com - o).cross(&f) + (h - self.state.prev_momentum[b]) / dt;
+            self.state.prev_momentum[b] = h;
         }
         for b in 0..body::COUNT {
-            self.prev_vcom[b] = self.bs[b].vcom;
+            self.state.prev_vcom[b] = self.ws.bs[b].vcom;
         }
         let (cop_x, cop_z) = if grf.y > 1e-6 {
             (mo.z / grf.y, -mo.x / grf.y)
         } else {
             (0.0, 0.0)
         };
-        self.ground = GroundSample {
+        self.state.ground = GroundSample {
             force_n: grf,
             cop_m: Vec3::new(o.x + cop_x, 0.0, o.z + cop_z),
         };
         let swing_res: f64 = (0..12)
             .filter(|&i| i / coord::PER_LEG != (stance == Side::Left) as usize)
-            .map(|i| self.reserve_torque[i].powi(2))
+            .map(|i| self.state.reserve_torque[i].powi(2))
             .sum::<f64>()
             .sqrt();
-        let lumbar_res = self.reserve_torque[12..]
+        let lumbar_res = self.state.reserve_torque[12..]
             .iter()
             .map(|v| v * v)
             .sum::<f64>()
             .sqrt();
         let drop = self.drop_rad();
         let a = model.asis_r_m;
-        let p = &self.bs[body::PELVIS].pose;
+        let p = &self.ws.bs[body::PELVIS].pose;
         let st = p * nalgebra::Point3::new(a.x, a.y, a.z * sgn);
         let sw = p * nalgebra::Point3::new(a.x, a.y, -a.z * sgn);
         Metrics {
-            time_s: self.time_s,
+            time_s: self.state.time_s,
             pelvic_drop_deg: drop * r2d,
             pelvic_drop_cm: (st.y - sw.y) * 100.0,
             hip_adduction_deg: lc(coord::HIP_ADDUCTION) * r2d,
@@ -1572,7 +1635,7 @@ impl<'m> StanceSim<'m> {
             cop_lateral_mm: cop_z * sgn * 1000.0,
             lumbar_reserve_nm: lumbar_res,
             swing_reserve_nm: swing_res,
-            hip_abduction_shortfall_nm: self.shortfall_nm,
+            hip_abduction_shortfall_nm: self.ctrl.shortfall_nm,
             hip_abductor_usable_capacity_nm_per_kg: 0.0,
             hip_abductor_effort: 0.0,
             hip_abductors_saturated: 0.0,
@@ -1582,14 +1645,14 @@ impl<'m> StanceSim<'m> {
     /// Whether the centre of pressure (relative to the ankle, mm) lies inside the foot.
     fn cop_inside(&self, m: &Metrics) -> bool {
         let s = self.model.length_scale;
-        let foot = &self.bs[leg_body(self.stance, body::FOOT_R)].pose;
+        let foot = &self.ws.bs[leg_body(self.tree.stance, body::FOOT_R)].pose;
         let p = Vec3::new(
-            self.ankle_world.x + m.cop_anterior_mm / 1000.0,
+            self.tree.ankle_world.x + m.cop_anterior_mm / 1000.0,
             0.0,
-            self.ankle_world.z + m.cop_lateral_mm / 1000.0 * self.stance.sign(),
+            self.tree.ankle_world.z + m.cop_lateral_mm / 1000.0 * self.tree.stance.sign(),
         );
         let local = foot.inverse() * nalgebra::Point3::from(p);
-        let z = local.z * self.stance.sign();
+        let z = local.z * self.tree.stance.sign();
         local.x >= FOOT_X_RANGE_M.0 * s
             && local.x <= FOOT_X_RANGE_M.1 * s
             && z >= FOOT_Z_RANGE_M.0 * s
@@ -1599,12 +1662,12 @@ impl<'m> StanceSim<'m> {
     /// Generalized force per unit tension of every muscle about every coordinate at the
     /// current state (m): the moment arms, from the path geometry by virtual work.
     pub fn moment_arms(&self) -> &[[f64; coord::COUNT]] {
-        &self.gen
+        &self.ws.gen
     }
 
     /// Current coordinates (rad).
     pub fn coordinates(&self) -> &[f64; coord::COUNT] {
-        &self.q
+        &self.ws.q
     }
 
     /// Generalized gravity forces (N m) at the current state, as the controller sees them.
@@ -1622,13 +1685,13 @@ impl<'m> StanceSim<'m> {
     /// the multibody dynamics: a passive swing should conserve [`StanceSim::mechanical_energy_j`].
     pub fn step_passive(&mut self, steps: usize) {
         for _ in 0..steps {
-            for h in self.handles {
+            for h in self.tree.handles {
                 let b = &mut self.world.bodies[h];
                 b.reset_forces(false);
                 b.reset_torques(false);
             }
             self.world.step();
-            self.time_s += self.cfg.dt_s;
+            self.state.time_s += self.cfg.dt_s;
             self.read_state();
         }
     }
@@ -1642,7 +1705,7 @@ impl<'m> StanceSim<'m> {
         let mb = self
             .world
             .multibody_joints
-            .get_multibody_mut(self.mb)
+            .get_multibody_mut(self.tree.mb)
             .expect("multibody");
         mb.mass_matrix_patch_error(dt, &self.world.bodies)
     }
@@ -1654,7 +1717,7 @@ impl<'m> StanceSim<'m> {
             .model
             .bodies
             .iter()
-            .zip(&self.bs)
+            .zip(&self.ws.bs)
             .map(|(b, st)| b.mass_kg * GRAVITY * st.com.y)
             .sum();
         self.kinetic_energy_j() + potential
@@ -1664,7 +1727,7 @@ impl<'m> StanceSim<'m> {
     /// about it, from the generalized velocities.
     pub fn kinetic_energy_j(&self) -> f64 {
         let mut e = 0.0;
-        for (b, st) in self.model.bodies.iter().zip(&self.bs) {
+        for (b, st) in self.model.bodies.iter().zip(&self.ws.bs) {
             let rm = mat(&st.pose.rotation);
             let i_w = rm * Matrix3::from_diagonal(&b.inertia_kg_m2) * rm.transpose();
             e += 0.5 * b.mass_kg * st.vcom.norm_squared() + 0.5 * st.omega.dot(&(i_w * st.omega));
@@ -1674,9 +1737,10 @@ impl<'m> StanceSim<'m> {
 
     /// Stance gluteus medius activation (0..1): glut_med1-3 weighted by nominal force.
     fn glut_med_activation(&self) -> f64 {
-        self.glut_med
+        self.tree
+            .glut_med
             .iter()
-            .map(|&(m, w)| w * self.activation[m])
+            .map(|&(m, w)| w * self.state.activation[m])
             .sum()
     }
 
@@ -1684,11 +1748,11 @@ impl<'m> StanceSim<'m> {
     fn range_excess(&self) -> (f64, usize) {
         let mut worst = (0.0, usize::MAX);
         for (i, lim) in self.model.limits.iter().enumerate() {
-            if i == self.locked_coord {
+            if i == self.tree.locked_coord {
                 continue;
             }
-            let e = (self.q[i] - lim.upper_rad)
-                .max(lim.lower_rad - self.q[i])
+            let e = (self.ws.q[i] - lim.upper_rad)
+                .max(lim.lower_rad - self.ws.q[i])
                 .to_degrees();
             if e > worst.0 {
                 worst = (e, i);
@@ -1699,7 +1763,7 @@ impl<'m> StanceSim<'m> {
 
     /// Whether the swing foot's heel or toe has reached the floor.
     fn swing_foot_down(&self) -> bool {
-        let foot = &self.bs[leg_body(self.stance.other(), body::FOOT_R)].pose;
+        let foot = &self.ws.bs[leg_body(self.tree.stance.other(), body::FOOT_R)].pose;
         // In the step-down, reaching floor level is the task: the model has no floor under
         // the swing foot to tell a tap from a step, so how far below it went is a note.
         self.cfg.task.kind != TaskKind::StepDown && self.swing_clearance(foot) <= 0.0
@@ -1708,7 +1772,8 @@ impl<'m> StanceSim<'m> {
     /// Height (m) of the swing foot's lowest point (heel or toe) above floor level (the
     /// stance foot's floor, or the floor below the box of a step-down), the swing foot at `foot`.
     fn swing_clearance(&self, foot: &Iso) -> f64 {
-        self.swing_foot_points
+        self.tree
+            .swing_foot_points
             .iter()
             .map(|(p, floor_y)| (foot * nalgebra::Point3::from(*p)).y - floor_y)
             .fold(f64::INFINITY, f64::min)
@@ -1725,15 +1790,15 @@ impl<'m> StanceSim<'m> {
         stance_foot: &Iso,
     ) -> Result<f64, String> {
         let d = std::f64::consts::PI / 180.0;
-        let st = self.stance;
+        let st = self.tree.stance;
         let foot = leg_body(st, body::FOOT_R);
         let swing_foot = leg_body(st.other(), body::FOOT_R);
         let back = &self.model.joints[self.model.joints.len() - 1];
-        let (base, _) = self.table.at(self.start_knee_deg);
+        let (base, _) = self.plan.table.at(self.plan.start_knee_deg);
         // Quasi-static posture at knee flexion `k`, its balance solve started from `q`
         // (continuation from the previous knee angle), and the swing foot's clearance.
         let clearance_at = |k: f64, q: &mut [f64; coord::COUNT]| -> Result<f64, String> {
-            let (v, _) = self.table.at(k);
+            let (v, _) = self.plan.table.at(k);
             let (tilt, trunk) = ((v[0] - base[0]) * d, (v[1] - base[1]) * d);
             q[leg_coord(st, coord::KNEE)] = -k * d;
             q[leg_coord(st.other(), coord::HIP_FLEXION)] =
@@ -1752,7 +1817,7 @@ impl<'m> StanceSim<'m> {
         // March down in 2 deg steps to the first posture whose swing foot is at or below
         // floor level, then bisect that step.
         let mut q = *q_start;
-        let mut lo = self.start_knee_deg;
+        let mut lo = self.plan.start_knee_deg;
         let mut c = clearance_at(lo, &mut q)?;
         let too_high = |k: f64, c: f64| {
             format!(
@@ -1796,10 +1861,10 @@ impl<'m> StanceSim<'m> {
         match depth_shortfall(
             &self.cfg.task,
             tracker.knee_flexion_peak_deg(),
-            self.min_swing_clearance_m,
+            self.state.min_swing_clearance_m,
         ) {
             Some(what) => Status::ShortOfDepth {
-                time_s: self.time_s,
+                time_s: self.state.time_s,
                 what,
             },
             None => Status::Ok,
@@ -1825,7 +1890,7 @@ impl<'m> StanceSim<'m> {
     /// as they are.
     fn usable_abduction(&self) -> (f64, usize) {
         use microlp::{ComparisonOp, OptimizationDirection, Problem};
-        let st = self.stance;
+        let st = self.tree.stance;
         let add = leg_coord(st, coord::HIP_ADDUCTION);
         let held: Vec<usize> = (0..coord::PER_LEG)
             .map(|c| leg_coord(st, c))
@@ -1836,9 +1901,9 @@ impl<'m> StanceSim<'m> {
         let mut rows: Vec<Vec<(microlp::Variable, f64)>> = vec![Vec::new(); held.len()];
         let mut now = vec![0.0; held.len()];
         let mut passive = 0.0;
-        for m in (0..self.model.muscles.len()).filter(|&m| self.gen_coords[m] & leg_mask != 0) {
-            let g = &self.gen[m];
-            let f = &self.fiber[m];
+        for m in (0..self.model.muscles.len()).filter(|&m| self.ws.gen_coords[m] & leg_mask != 0) {
+            let g = &self.ws.gen[m];
+            let f = &self.ws.fiber[m];
             let fa = f.active_force_per_activation_n.max(0.0);
             // Abduction is minus the adduction generalized force.
             passive -= g[add] * f.passive_force_n;
@@ -1846,7 +1911,7 @@ impl<'m> StanceSim<'m> {
             for (k, &c) in held.iter().enumerate() {
                 if g[c] != 0.0 {
                     rows[k].push((v, g[c] * fa));
-                    now[k] += g[c] * fa * self.activation[m];
+                    now[k] += g[c] * fa * self.state.activation[m];
                 }
             }
         }
@@ -1864,9 +1929,10 @@ impl<'m> StanceSim<'m> {
             _ => f64::NAN,
         };
         let saturated = self
+            .tree
             .abductors
             .iter()
-            .filter(|&&m| self.activation[m] >= SATURATED_ACTIVATION)
+            .filter(|&&m| self.state.activation[m] >= SATURATED_ACTIVATION)
             .count();
         (usable, saturated)
     }
@@ -1893,14 +1959,14 @@ impl<'m> StanceSim<'m> {
         m.hip_abductors_saturated = saturated as f64;
         series.push(m);
         muscles.push(MuscleSample {
-            activation: self.activation.clone(),
-            force_n: (0..self.activation.len())
+            activation: self.state.activation.clone(),
+            force_n: (0..self.state.activation.len())
                 .map(|i| self.tension(i))
                 .collect(),
         });
-        coords.push(self.q);
+        coords.push(self.ws.q);
         poses.push(self.poses());
-        ground.push(self.ground);
+        ground.push(self.state.ground);
     }
 
     /// One step `n` (0-based) of the run, its stages in a fixed order: control (when
@@ -1916,24 +1982,24 @@ impl<'m> StanceSim<'m> {
         if control {
             if let Err(e) = self.control() {
                 return Err(Status::Diverged {
-                    time_s: self.time_s,
+                    time_s: self.state.time_s,
                     what: e,
                 });
             }
         }
-        for (a, &u) in self.activation.iter_mut().zip(&self.excitation) {
+        for (a, &u) in self.state.activation.iter_mut().zip(&self.state.excitation) {
             *a = activation_step_with(*a, u, decay);
         }
         self.apply();
         self.world.step();
         // Time from the step count, not a running sum: 0.02 s, not 0.020000000000000004.
-        self.time_s = step_time(n + 1, self.cfg.dt_s);
-        self.steps_taken += 1;
+        self.state.time_s = step_time(n + 1, self.cfg.dt_s);
+        self.state.steps_taken += 1;
         self.read_state();
         self.kinematics();
         if let Some(what) = self.check_finite() {
             return Err(Status::Diverged {
-                time_s: self.time_s,
+                time_s: self.state.time_s,
                 what,
             });
         }
@@ -1954,7 +2020,7 @@ impl<'m> StanceSim<'m> {
         if cop_window.len() > cop_len {
             cop_window.pop_front();
         }
-        if self.time_s > 0.1 && cop_window.len() == cop_len {
+        if self.state.time_s > 0.1 && cop_window.len() == cop_len {
             let n = cop_window.len() as f64;
             let avg = Metrics {
                 cop_anterior_mm: cop_window.iter().map(|c| c.0).sum::<f64>() / n,
@@ -1963,14 +2029,14 @@ impl<'m> StanceSim<'m> {
             };
             if !self.cop_inside(&avg) {
                 status = Status::LostBalance {
-                    time_s: self.time_s,
+                    time_s: self.state.time_s,
                     what: "centre of pressure left the foot".into(),
                 };
             }
         }
         if status == Status::Ok && self.swing_foot_down() {
             status = Status::LostBalance {
-                time_s: self.time_s,
+                time_s: self.state.time_s,
                 what: "the swing foot touched the floor".into(),
             };
         }
@@ -1981,7 +2047,7 @@ impl<'m> StanceSim<'m> {
             // end stop 10 cm down is not a stance that held).
             let lim = &self.model.limits[excess.1];
             status = Status::LostBalance {
-                time_s: self.time_s,
+                time_s: self.state.time_s,
                 what: format!(
                     "{} went past its range ({:.0} to {:.0} deg) by more than {RANGE_REPORT_DEG} deg",
                     crate::model::coord_names()[excess.1],
@@ -2033,17 +2099,20 @@ impl<'m> StanceSim<'m> {
             };
             status = self.checks(&m, &mut cop_window, cop_len);
             if self.cfg.task.kind == TaskKind::StepDown {
-                let foot = self.bs[leg_body(self.stance.other(), body::FOOT_R)].pose;
+                let foot = self.ws.bs[leg_body(self.tree.stance.other(), body::FOOT_R)].pose;
                 let c = self.swing_clearance(&foot);
-                self.min_swing_clearance_m = self.min_swing_clearance_m.min(c);
-                if c <= 0.0 && self.touch.is_none() && self.time_s < self.cfg.task.descent_s {
+                self.state.min_swing_clearance_m = self.state.min_swing_clearance_m.min(c);
+                if c <= 0.0
+                    && self.state.touch.is_none()
+                    && self.state.time_s < self.cfg.task.descent_s
+                {
                     let (k, _, _) = knee_profile(
                         &self.cfg.task,
-                        self.start_knee_deg,
-                        self.bottom_knee_deg,
-                        self.time_s,
+                        self.plan.start_knee_deg,
+                        self.plan.bottom_knee_deg,
+                        self.state.time_s,
                     );
-                    self.touch = Some((self.time_s, k));
+                    self.state.touch = Some((self.state.time_s, k));
                 }
             }
             let excess = self.range_excess();
@@ -2065,7 +2134,7 @@ impl<'m> StanceSim<'m> {
         let rate = tracker.drop_rate_end(SETTLE_WINDOW_S);
         if status == Status::Ok && rate.abs() > SETTLE_RATE_DEG_PER_S {
             status = Status::StillFalling {
-                time_s: self.time_s,
+                time_s: self.state.time_s,
                 rate_deg_per_s: rate,
             };
         }
@@ -2085,10 +2154,10 @@ impl<'m> StanceSim<'m> {
                 ));
             }
         }
-        if self.min_swing_clearance_m < -STEP_TOUCH_TOLERANCE_M {
+        if self.state.min_swing_clearance_m < -STEP_TOUCH_TOLERANCE_M {
             notes.push(format!(
                 "the swing foot went {:.1} cm below floor level (the model has no floor under it: a person would have put it down)",
-                -self.min_swing_clearance_m * 100.0
+                -self.state.min_swing_clearance_m * 100.0
             ));
         }
         let measures = tracker.values(SETTLE_WINDOW_S);
@@ -2106,7 +2175,7 @@ impl<'m> StanceSim<'m> {
             series.len().checked_sub(1).into_iter().collect()
         };
         let steady = mean_metrics(&idx.iter().map(|&i| &series[i]).collect::<Vec<_>>());
-        let nm = self.activation.len();
+        let nm = self.state.activation.len();
         let n = idx.len().max(1) as f64;
         let steady_muscles = MuscleSample {
             activation: (0..nm)
@@ -2118,7 +2187,7 @@ impl<'m> StanceSim<'m> {
         };
         RunResult {
             status,
-            stance_side: self.stance,
+            stance_side: self.tree.stance,
             series,
             muscles,
             coords,
@@ -2128,7 +2197,7 @@ impl<'m> StanceSim<'m> {
             steady_muscles,
             measures,
             notes,
-            steps: self.steps_taken,
+            steps: self.state.steps_taken,
             wall_time_s: wall,
         }
     }
@@ -2402,22 +2471,23 @@ mod tests {
             for step in 0..300 {
                 sim.control().unwrap();
                 if step % 10 == 0 {
-                    let dense = sim.qp_cols.to_dense(sim.qp_rows.len());
+                    let dense = sim.ctrl.qp_cols.to_dense(sim.tree.qp_rows.len());
                     let p = qp::Problem {
                         a: &dense,
-                        rows: sim.qp_rows.len(),
+                        rows: sim.tree.qp_rows.len(),
                         muscles: model.muscles.len(),
-                        reserves: &sim.reserve_rows,
-                        b: &sim.qp_b,
+                        reserves: &sim.tree.reserve_rows,
+                        b: &sim.ctrl.qp_b,
                         min_activation: crate::muscle::MIN_ACTIVATION,
                     };
                     let reference = qp::reference::solve(&p).expect("clarabel");
                     let fast = qp::Solution {
-                        activations: sim.excitation.clone(),
+                        activations: sim.state.excitation.clone(),
                         reserves: sim
+                            .tree
                             .reserve_coords
                             .iter()
-                            .map(|&c| sim.reserve_torque[c])
+                            .map(|&c| sim.state.reserve_torque[c])
                             .collect(),
                     };
                     let (da, dr) = qp::reference::max_difference(&fast, &reference);
@@ -2434,13 +2504,16 @@ mod tests {
                     );
                     assert!(f <= fr * (1.0 + 1e-12), "step {step}: {f} vs Clarabel {fr}");
                 }
-                for m in 0..sim.activation.len() {
-                    sim.activation[m] =
-                        crate::muscle::activation_step(sim.activation[m], sim.excitation[m], dt);
+                for m in 0..sim.state.activation.len() {
+                    sim.state.activation[m] = crate::muscle::activation_step(
+                        sim.state.activation[m],
+                        sim.state.excitation[m],
+                        dt,
+                    );
                 }
                 sim.apply();
                 sim.world.step();
-                sim.time_s += dt;
+                sim.state.time_s += dt;
                 sim.read_state();
                 sim.kinematics();
                 sim.metrics();
