@@ -9,12 +9,16 @@
 mod common;
 use common::{hipdrop_output, tmp};
 
-const SCENARIOS: [&str; 5] = [
+const SCENARIOS: [&str; 9] = [
     "single_leg_stance",
     "abductor_strength_sweep",
     "squats_vs_abductors",
     "compensation",
     "research_grid",
+    "single_leg_squat",
+    "step_down",
+    "squat_strength_sweep",
+    "squat_squats_vs_abductors",
 ];
 
 #[test]
