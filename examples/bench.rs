@@ -1,6 +1,7 @@
 //! Performance figures of the single-leg stance simulation on this machine (issue 5):
 //! per-step cost, real-time factor, strength-sweep throughput on 1 thread and on all
-//! threads, the speed-up, and peak memory.
+//! threads, the speed-up, and peak memory, for single-leg stance, the single-leg squat or
+//! the step-down.
 //!
 //! ```text
 //! cargo run --release --example bench                      # defaults below
@@ -8,12 +9,16 @@
 //! /usr/bin/time -v target/release/examples/bench           # peak RSS of the process
 //! ```
 //!
-//! Options: `--runs N` runs per sweep (default 100), `--duration S` simulated seconds
-//! per run (default 2.0), `--dt S` physics step and control period (default: the
+//! Options: `--task single_leg_stance|single_leg_squat|step_down` (default stance; the
+//! squat and step-down as their shipped scenarios: protocol pace and swing leg from
+//! `data/tasks/protocols.csv`, vasti at 2.12, 20 cm box), `--runs N` runs per sweep
+//! (default 100), `--duration S` simulated seconds per run (default 2.0 for stance, the
+//! movement plus 1 s for the tasks), `--dt S` physics step and control period (default: the
 //! library default, 0.002 s), `--threads N` workers of the parallel sweep (default:
-//! all cores). The sweep varies hip-abductor strength from 0.5 to 1.5, a range in
-//! which every run completes its full stance (weaker subjects lose balance early,
-//! which would make the sweep look cheaper than it is).
+//! all cores). The sweep varies hip-abductor strength over a range of width 1 in which
+//! every run completes its task (from 0.5 for stance, 0.6 for the squat, 1.0 for the
+//! step-down; weaker subjects lose balance early, which would make the sweep look cheaper
+//! than it is).
 //!
 //! Per-step figures time the stepping loop only ([`hipdrop::sim::RunResult::wall_time_s`]);
 //! sweep figures time everything a sweep does per run: build the model, build the
@@ -21,17 +26,24 @@
 
 use hipdrop::model::{Model, Subject};
 use hipdrop::sim::{RunResult, StanceConfig, StanceSim, Status};
+use hipdrop::task::{protocol, StepDirection, Task, TaskKind};
 use rayon::prelude::*;
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-fn model(abductors: f64) -> Model {
-    let strength = BTreeMap::from([("hip_abductors".to_string(), abductors)]);
+/// Vasti factor of the shipped task scenarios (Rajagopal 2016's 9594 N over gait2392's 4530 N).
+const TASK_VASTI: f64 = 2.12;
+
+fn model(abductors: f64, cfg: &StanceConfig) -> Model {
+    let mut strength = BTreeMap::from([("hip_abductors".to_string(), abductors)]);
+    if cfg.task.kind.is_dynamic() {
+        strength.insert("vasti".to_string(), TASK_VASTI);
+    }
     Model::gait2392(Subject::GENERIC, &strength).expect("model")
 }
 
 fn run(abductors: f64, cfg: &StanceConfig) -> RunResult {
-    let m = model(abductors);
+    let m = model(abductors, cfg);
     StanceSim::new(&m, cfg.clone()).expect("sim").run()
 }
 
@@ -68,8 +80,15 @@ fn sweep(runs: usize, threads: usize, cfg: &StanceConfig) -> (f64, usize, f64) {
         .num_threads(threads)
         .build()
         .expect("thread pool");
+    // Strengths at which every run completes its task: 0.5-1.5 for stance, 0.6-1.6 for
+    // the squat (it holds down to 55 %), 1.0-2.0 for the step-down (it fails at 90 %).
+    let low = match cfg.task.kind {
+        TaskKind::SingleLegStance => 0.5,
+        TaskKind::SingleLegSquat => 0.6,
+        TaskKind::StepDown => 1.0,
+    };
     let strengths: Vec<f64> = (0..runs)
-        .map(|i| 0.5 + i as f64 / (runs.max(2) - 1) as f64)
+        .map(|i| low + i as f64 / (runs.max(2) - 1) as f64)
         .collect();
     let start = Instant::now();
     let cpu0 = process_cpu_s().unwrap_or(f64::NAN);
@@ -93,6 +112,7 @@ fn main() {
         ..Default::default()
     };
     let mut runs = 100;
+    let mut duration_set = false;
     let mut threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let args: Vec<String> = std::env::args().skip(1).collect();
     for pair in args.chunks(2) {
@@ -100,25 +120,50 @@ fn main() {
         match pair[0].as_str() {
             "--runs" => runs = v.parse().expect("--runs N"),
             "--threads" => threads = v.parse().expect("--threads N"),
-            "--duration" => cfg.duration_s = v.parse().expect("--duration S"),
+            "--duration" => {
+                cfg.duration_s = v.parse().expect("--duration S");
+                duration_set = true;
+            }
+            "--task" => {
+                let kind = TaskKind::parse(v)
+                    .expect("--task single_leg_stance|single_leg_squat|step_down");
+                let p = protocol(kind, StepDirection::Forward);
+                cfg.task = Task {
+                    kind,
+                    descent_s: p.descent_s,
+                    hold_s: p.hold_s,
+                    ascent_s: p.ascent_s,
+                    ..Task::stance()
+                };
+                if kind.is_dynamic() {
+                    cfg.swing_hip_flexion_deg = p.swing_hip_flexion_deg;
+                    cfg.swing_knee_flexion_deg = p.swing_knee_flexion_deg;
+                }
+            }
             "--dt" => {
                 cfg.dt_s = v.parse().expect("--dt S");
                 cfg.control_period_s = cfg.dt_s;
             }
-            other => panic!("unknown option {other} (--runs, --threads, --duration, --dt)"),
+            other => {
+                panic!("unknown option {other} (--task, --runs, --threads, --duration, --dt)")
+            }
         }
+    }
+    if cfg.task.kind.is_dynamic() && !duration_set {
+        cfg.duration_s = cfg.task.movement_s() + 1.0;
     }
     cfg.steady_window_s = cfg.steady_window_s.min(cfg.duration_s);
     println!(
-        "hipdrop bench: {} s single-leg stance, dt {} ms, control period {} ms, {} substep(s)",
+        "hipdrop bench: {} s {}, dt {} ms, control period {} ms, {} substep(s)",
         cfg.duration_s,
+        cfg.task.kind.name(),
         cfg.dt_s * 1e3,
         cfg.control_period_s * 1e3,
         cfg.substeps
     );
 
     // One run on one core: best of 5 (the machine may be shared).
-    let m = model(1.0);
+    let m = model(1.0, &cfg);
     let mut best = f64::INFINITY;
     let mut best_cpu = f64::INFINITY;
     let mut steps = 0;
