@@ -2154,6 +2154,18 @@ impl<'m> StanceSim<'m> {
                 ));
             }
         }
+        if self.cfg.task.kind == TaskKind::SingleLegSquat {
+            let (peak, depth) = (
+                tracker.knee_flexion_peak_deg(),
+                self.cfg.task.squat_depth_deg,
+            );
+            if peak > depth + DEPTH_TOLERANCE_DEG {
+                notes.push(format!(
+                    "the stance knee went to {peak:.1} deg, {:.1} deg past the {depth} deg squat depth (the knee extensors did not stop it in time)",
+                    peak - depth
+                ));
+            }
+        }
         if self.state.min_swing_clearance_m < -STEP_TOUCH_TOLERANCE_M {
             notes.push(format!(
                 "the swing foot went {:.1} cm below floor level (the model has no floor under it: a person would have put it down)",
