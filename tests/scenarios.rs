@@ -106,11 +106,28 @@ fn shipped_scenarios_complete_and_write_every_file() {
         ("scenarios/squats_vs_abductors.toml", 7),
         ("scenarios/compensation.toml", 6),
         ("scenarios/research_grid.toml", 18),
+        ("scenarios/single_leg_squat.toml", 1),
+        ("scenarios/step_down.toml", 1),
+        ("scenarios/squat_strength_sweep.toml", 11),
+        ("scenarios/squat_squats_vs_abductors.toml", 5),
     ] {
         let text = read(Path::new(env!("CARGO_MANIFEST_DIR")).join(file).as_path());
         assert!(text.starts_with("# "), "{file} opens with a comment");
         let out = tmp(&file.replace('/', "_"));
-        run_short(file, &out, &[]);
+        // The squat and the step-down need their movement's time: shortened to 0.2 s down
+        // and 0.2 s up (tests/tasks.rs runs them in full).
+        let task = [
+            "--set",
+            "task.descent_s=0.2",
+            "--set",
+            "task.ascent_s=0.2",
+            "--set",
+            "task.duration_s=0.5",
+            "--set",
+            "output.timeseries=true",
+        ];
+        let dynamic = text.contains("kind = \"") || text.contains("single_leg_squat.toml");
+        run_short(file, &out, if dynamic { &task } else { &[] });
         check_outputs(&out, runs);
         std::fs::remove_dir_all(&out).unwrap();
     }
