@@ -231,6 +231,12 @@ fn check_output(dir: &Path) -> ExitCode {
 /// Load and expand, or print every problem and give exit code 2.
 fn load(s: &ScenarioArgs) -> Result<(Loaded, Vec<Run>), ExitCode> {
     let res = scenario::load(&s.scenario, &s.sets).and_then(|l| sweep::expand(&l).map(|r| (l, r)));
+    if let Ok((l, runs)) = &res {
+        let kinds: Vec<_> = runs.iter().map(|r| r.scenario.task.task().kind).collect();
+        for w in scenario::warnings(l, &kinds) {
+            eprintln!("warning: {w}");
+        }
+    }
     res.map_err(|e| {
         for p in &e.problems {
             eprintln!("error: {}: {}", p.origin, p.msg);
@@ -244,9 +250,9 @@ fn check(s: &ScenarioArgs) -> ExitCode {
         Ok(x) => x,
         Err(c) => return c,
     };
-    let base = scenario::from_flat(&l.base).expect("checked");
+    let base = scenario::resolved_base(&l).expect("checked");
     let mut text = format!(
-        "# {} resolved (defaults filled in, includes and --set applied)\n",
+        "# {} resolved (defaults filled in, includes and --set applied; for a squat or step-down the task's protocol defaults)\n",
         l.path.display()
     );
     text.push_str(&toml::to_string(&base).unwrap_or_default());
@@ -863,25 +869,26 @@ fn report(name: &str, recs: &[RunRecord], dynamic: bool) {
             .and_then(|i| r.metrics[i])
             .unwrap_or(f64::NAN)
     };
-    if let ([r], true) = (recs, dynamic) {
-        eprintln!(
+    match recs {
+        // No numbers to give: the detail (printed below) says why.
+        [r] if r.status == "failed" => eprintln!("{name}: status failed"),
+        [r] if dynamic => eprintln!(
             "{name}: status {} after {:.2} s; peaks: knee flexion {:.1} deg, FPPA {:.1} deg, hip adduction {:.1} deg, hip internal rotation {:.1} deg, pelvic drop {:.1} deg ({:.1} cm), glut med activation {:.2}; {:.0} us/step, {:.1}x real time",
             r.status, r.sim_time_s, peak(r, "knee_flexion_peak_deg"), peak(r, "knee_fppa_peak_deg"),
             peak(r, "hip_adduction_peak_deg"), peak(r, "hip_internal_rotation_peak_deg"),
             peak(r, "pelvic_drop_peak_deg"), peak(r, "pelvic_drop_peak_cm"),
             peak(r, "glut_med_activation_peak"), r.wall_time_s / r.steps.max(1) as f64 * 1e6,
             r.sim_time_s / r.wall_time_s.max(1e-9)
-        );
-    } else if let [r] = recs {
-        eprintln!(
+        ),
+        [r] => eprintln!(
             "{name}: status {} after {:.2} s; pelvic drop {:.1} deg ({:.1} cm), hip adduction {:.1} deg, FPPA {:.1} deg, trunk lean {:.1} deg, hip contact {:.2} BW; {:.0} us/step, {:.1}x real time",
             r.status, r.sim_time_s, get(r, "pelvic_drop_deg"), get(r, "pelvic_drop_cm"),
             get(r, "hip_adduction_deg"), get(r, "knee_fppa_deg"), get(r, "trunk_lean_deg"),
             get(r, "hip_contact_force_bw"), r.wall_time_s / r.steps.max(1) as f64 * 1e6,
             r.sim_time_s / r.wall_time_s.max(1e-9)
-        );
-    } else {
-        let count = |s: &str| recs.iter().filter(|r| r.status == s).count();
+        ),
+        _ => {
+            let count = |s: &str| recs.iter().filter(|r| r.status == s).count();
         eprintln!(
             "{name}: {} runs: {} ok, {} still_falling, {} lost_balance,{} {} diverged, {} failed to start",
             recs.len(),
@@ -897,6 +904,7 @@ fn report(name: &str, recs: &[RunRecord], dynamic: bool) {
             count("diverged"),
             count("failed")
         );
+        }
     }
     for r in recs.iter().filter(|r| r.failed()) {
         eprintln!("  {}: {} {}", r.id, r.status, r.status_detail);

@@ -6,45 +6,175 @@ use crate::sim::{Metrics, RunResult};
 use std::io::Write;
 use std::path::Path;
 
+/// A metric column: name (unit in the name), unit, meaning, and how to read it from
+/// [`Metrics`]. [`METRICS`] is the one list behind the time-series columns, the steady-state
+/// columns of `summary.csv` and `result.json`, and the table in `docs/scenarios.md` (tested).
+#[derive(Clone, Copy)]
+pub struct MetricSpec {
+    /// Column name.
+    pub name: &'static str,
+    /// Unit (`-` for none).
+    pub unit: &'static str,
+    /// What it is.
+    pub meaning: &'static str,
+    /// Its value at one instant.
+    pub get: fn(&Metrics) -> f64,
+}
+
+/// Every metric, in column order; all measured on the simulated bodies.
+pub const METRICS: [MetricSpec; 24] = [
+    MetricSpec {
+        name: "pelvic_drop_deg",
+        unit: "deg",
+        meaning: "Contralateral pelvic drop: frontal-plane tilt of the inter-ASIS line, positive when the swing side is lower.",
+        get: |m| m.pelvic_drop_deg,
+    },
+    MetricSpec {
+        name: "pelvic_drop_cm",
+        unit: "cm",
+        meaning: "Height of the stance ASIS above the swing ASIS.",
+        get: |m| m.pelvic_drop_cm,
+    },
+    MetricSpec {
+        name: "hip_adduction_deg",
+        unit: "deg",
+        meaning: "Stance hip adduction (OpenSim hip_adduction).",
+        get: |m| m.hip_adduction_deg,
+    },
+    MetricSpec {
+        name: "hip_internal_rotation_deg",
+        unit: "deg",
+        meaning: "Stance hip internal rotation (OpenSim hip_rotation).",
+        get: |m| m.hip_internal_rotation_deg,
+    },
+    MetricSpec {
+        name: "hip_flexion_deg",
+        unit: "deg",
+        meaning: "Stance hip flexion.",
+        get: |m| m.hip_flexion_deg,
+    },
+    MetricSpec {
+        name: "knee_flexion_deg",
+        unit: "deg",
+        meaning: "Stance knee flexion.",
+        get: |m| m.knee_flexion_deg,
+    },
+    MetricSpec {
+        name: "knee_fppa_deg",
+        unit: "deg",
+        meaning: "Knee frontal plane projection angle, positive in valgus (knee medial of the hip-ankle line), as a camera in front sees the hip, knee and ankle centres.",
+        get: |m| m.knee_fppa_deg,
+    },
+    MetricSpec {
+        name: "knee_medial_shift_mm",
+        unit: "mm",
+        meaning: "Distance of the knee centre medial of the hip-ankle line in the frontal plane.",
+        get: |m| m.knee_medial_shift_mm,
+    },
+    MetricSpec {
+        name: "ankle_dorsiflexion_deg",
+        unit: "deg",
+        meaning: "Stance ankle dorsiflexion.",
+        get: |m| m.ankle_dorsiflexion_deg,
+    },
+    MetricSpec {
+        name: "subtalar_inversion_deg",
+        unit: "deg",
+        meaning: "Stance subtalar inversion (negative: eversion).",
+        get: |m| m.subtalar_inversion_deg,
+    },
+    MetricSpec {
+        name: "trunk_lean_deg",
+        unit: "deg",
+        meaning: "Trunk lateral lean from vertical, positive toward the stance side.",
+        get: |m| m.trunk_lean_deg,
+    },
+    MetricSpec {
+        name: "hip_abductor_moment_nm_per_kg",
+        unit: "N m/kg",
+        meaning: "Abduction moment of the muscles (active and passive) about the stance hip adduction axis.",
+        get: |m| m.hip_abductor_moment_nm_per_kg,
+    },
+    MetricSpec {
+        name: "hip_abductor_capacity_nm_per_kg",
+        unit: "N m/kg",
+        meaning: "Abduction moment every abducting muscle would produce at full activation at this posture.",
+        get: |m| m.hip_abductor_capacity_nm_per_kg,
+    },
+    MetricSpec {
+        name: "hip_contact_force_bw",
+        unit: "BW",
+        meaning: "Hip joint contact force on the stance femoral head, from Newton-Euler on the bodies above the hip.",
+        get: |m| m.hip_contact_force_bw,
+    },
+    MetricSpec {
+        name: "hip_contact_angle_deg",
+        unit: "deg",
+        meaning: "Frontal-plane inclination of the force on the femoral head from the femur's long axis, positive lateral (OrthoLoad's convention).",
+        get: |m| m.hip_contact_angle_deg,
+    },
+    MetricSpec {
+        name: "grf_vertical_bw",
+        unit: "BW",
+        meaning: "Vertical ground reaction on the stance foot, from the bodies' momentum rates.",
+        get: |m| m.grf_vertical_bw,
+    },
+    MetricSpec {
+        name: "cop_anterior_mm",
+        unit: "mm",
+        meaning: "Centre of pressure anterior of the stance ankle.",
+        get: |m| m.cop_anterior_mm,
+    },
+    MetricSpec {
+        name: "cop_lateral_mm",
+        unit: "mm",
+        meaning: "Centre of pressure lateral of the stance ankle.",
+        get: |m| m.cop_lateral_mm,
+    },
+    MetricSpec {
+        name: "hip_abduction_shortfall_nm",
+        unit: "N m",
+        meaning: "Stance-hip abduction demand the muscles left unmet in the static optimisation (about 0 while they can meet it).",
+        get: |m| m.hip_abduction_shortfall_nm,
+    },
+    MetricSpec {
+        name: "hip_abductor_usable_capacity_nm_per_kg",
+        unit: "N m/kg",
+        meaning: "Largest abduction moment the stance leg's muscles could produce at this instant while the leg's other moments stay what they are (a linear programme; recorded rows only).",
+        get: |m| m.hip_abductor_usable_capacity_nm_per_kg,
+    },
+    MetricSpec {
+        name: "hip_abductor_effort",
+        unit: "-",
+        meaning: "Abduction moment over the usable capacity (1: nothing left; recorded rows only).",
+        get: |m| m.hip_abductor_effort,
+    },
+    MetricSpec {
+        name: "hip_abductors_saturated",
+        unit: "-",
+        meaning: "Stance glut_med1-3 and glut_min1-3 compartments at activation 0.95 or more (recorded rows only).",
+        get: |m| m.hip_abductors_saturated,
+    },
+    MetricSpec {
+        name: "lumbar_reserve_nm",
+        unit: "N m",
+        meaning: "Magnitude of the lumbar reserve torques (the trunk's ideal actuators).",
+        get: |m| m.lumbar_reserve_nm,
+    },
+    MetricSpec {
+        name: "swing_reserve_nm",
+        unit: "N m",
+        meaning: "Magnitude of the swing leg's reserve torques (the lifted leg's ideal actuators; the stance leg has none).",
+        get: |m| m.swing_reserve_nm,
+    },
+];
+
 /// A metric column: name with unit, and how to read it from [`Metrics`].
 pub type MetricColumn = (&'static str, fn(&Metrics) -> f64);
 
-/// Metric columns, in output order.
+/// Metric columns, in output order (the names and readers of [`METRICS`]).
 pub fn metric_columns() -> Vec<MetricColumn> {
-    vec![
-        ("pelvic_drop_deg", |m| m.pelvic_drop_deg),
-        ("pelvic_drop_cm", |m| m.pelvic_drop_cm),
-        ("hip_adduction_deg", |m| m.hip_adduction_deg),
-        ("hip_internal_rotation_deg", |m| m.hip_internal_rotation_deg),
-        ("hip_flexion_deg", |m| m.hip_flexion_deg),
-        ("knee_flexion_deg", |m| m.knee_flexion_deg),
-        ("knee_fppa_deg", |m| m.knee_fppa_deg),
-        ("knee_medial_shift_mm", |m| m.knee_medial_shift_mm),
-        ("ankle_dorsiflexion_deg", |m| m.ankle_dorsiflexion_deg),
-        ("subtalar_inversion_deg", |m| m.subtalar_inversion_deg),
-        ("trunk_lean_deg", |m| m.trunk_lean_deg),
-        ("hip_abductor_moment_nm_per_kg", |m| {
-            m.hip_abductor_moment_nm_per_kg
-        }),
-        ("hip_abductor_capacity_nm_per_kg", |m| {
-            m.hip_abductor_capacity_nm_per_kg
-        }),
-        ("hip_contact_force_bw", |m| m.hip_contact_force_bw),
-        ("hip_contact_angle_deg", |m| m.hip_contact_angle_deg),
-        ("grf_vertical_bw", |m| m.grf_vertical_bw),
-        ("cop_anterior_mm", |m| m.cop_anterior_mm),
-        ("cop_lateral_mm", |m| m.cop_lateral_mm),
-        ("hip_abduction_shortfall_nm", |m| {
-            m.hip_abduction_shortfall_nm
-        }),
-        ("hip_abductor_usable_capacity_nm_per_kg", |m| {
-            m.hip_abductor_usable_capacity_nm_per_kg
-        }),
-        ("hip_abductor_effort", |m| m.hip_abductor_effort),
-        ("hip_abductors_saturated", |m| m.hip_abductors_saturated),
-        ("lumbar_reserve_nm", |m| m.lumbar_reserve_nm),
-        ("swing_reserve_nm", |m| m.swing_reserve_nm),
-    ]
+    METRICS.iter().map(|m| (m.name, m.get)).collect()
 }
 
 /// Write `bytes` to `path` atomically.
@@ -449,5 +579,18 @@ mod tests {
         assert_eq!(super::joint_of("subtalar_angle_r"), "subtalar_r");
         assert_eq!(super::joint_of("lumbar_bending"), "back");
         assert_eq!(super::joint_of("pelvis_tx"), "ground_pelvis");
+    }
+}
+
+#[cfg(test)]
+mod metric_docs {
+    /// docs/scenarios.md documents every metric column, with its unit.
+    #[test]
+    fn every_metric_is_documented() {
+        let doc = include_str!("../docs/scenarios.md");
+        for m in &super::METRICS {
+            let row = format!("| `{}` | {} |", m.name, m.unit);
+            assert!(doc.contains(&row), "docs/scenarios.md lacks the row {row}");
+        }
     }
 }

@@ -439,7 +439,7 @@ pub fn finish(dir: &Path, l: &Loaded, plan: &Plan, recs: &[RunRecord]) -> Result
             files.insert(name.into(), sha256_hex(text.as_bytes()));
         }
     }
-    let base = crate::scenario::from_flat(&l.base).ok();
+    let base = crate::scenario::resolved_base(l).ok();
     let manifest = serde_json::json!({
         "hipdrop_version": env!("CARGO_PKG_VERSION"),
         "scenario": l.name,

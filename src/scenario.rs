@@ -1112,6 +1112,59 @@ pub fn adapt_defaults(sc: &mut Scenario, written: impl Fn(&str) -> bool) {
     }
 }
 
+/// The base scenario as its runs see it: the plain keys with defaults filled in and the
+/// defaults that follow other keys adapted ([`adapt_defaults`]: a squat's duration, swing
+/// leg and pace from `data/tasks/protocols.csv`, ...). What `hipdrop check` prints and
+/// `manifest.json` records as `resolved`.
+pub fn resolved_base(l: &Loaded) -> Result<Scenario, String> {
+    let mut sc = from_flat(&l.base)?;
+    adapt_defaults(&mut sc, |k| l.origins.contains_key(k));
+    Ok(sc)
+}
+
+/// Warnings about a loaded scenario that are not errors: task keys written for runs whose
+/// `task.kind` does not use them, and a squat or step-down with gait2392's own vasti (too
+/// weak for the shipped tasks: docs/validation.md). `kinds` are the runs' tasks.
+pub fn warnings(l: &Loaded, kinds: &[TaskKind]) -> Vec<String> {
+    let mut w = Vec::new();
+    let written =
+        |k: &str| l.origins.contains_key(k) || l.origins.contains_key(&format!("sweep.axes.{k}"));
+    let any = |f: fn(TaskKind) -> bool| kinds.iter().any(|&k| f(k));
+    let uses: [(&str, fn(TaskKind) -> bool); 6] = [
+        ("task.squat_depth_deg", |k| k == TaskKind::SingleLegSquat),
+        ("task.step_height_m", |k| k == TaskKind::StepDown),
+        ("task.step_direction", |k| k == TaskKind::StepDown),
+        ("task.descent_s", TaskKind::is_dynamic),
+        ("task.hold_s", TaskKind::is_dynamic),
+        ("task.ascent_s", TaskKind::is_dynamic),
+    ];
+    for (key, used) in uses {
+        if written(key) && !any(used) {
+            let names: Vec<&str> = kinds
+                .iter()
+                .map(|k| k.name())
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            w.push(format!(
+                "{key} is set but no run uses it (task.kind = {}): it has no effect",
+                names.join(", ")
+            ));
+        }
+    }
+    let vasti_set = l.origins.keys().any(|k| {
+        let k = k.strip_prefix("sweep.axes.").unwrap_or(k);
+        k.strip_prefix("strength.").is_some_and(|m| {
+            let m = m.trim_end_matches("_r").trim_end_matches("_l");
+            matches!(m, "vasti" | "quadriceps" | "all") || m.starts_with("vas_")
+        })
+    });
+    if any(TaskKind::is_dynamic) && !vasti_set {
+        w.push("a squat or step-down with gait2392's own vasti: they are half as strong as Rajagopal 2016's and cannot hold a 1 s squat or a 20 cm step-down (docs/validation.md); the shipped task scenarios set strength.vasti = 2.12".into());
+    }
+    w
+}
+
 /// Cross-key checks on one resolved run; (key, message) pairs.
 pub fn cross_check(sc: &Scenario) -> Vec<(&'static str, String)> {
     let mut e = Vec::new();

@@ -171,8 +171,13 @@ impl Status {
         match self {
             Status::Ok => String::new(),
             Status::StillFalling { rate_deg_per_s, .. } => format!(
-                "pelvic drop still changing at {rate_deg_per_s:.1} deg/s over the last {:.1} s",
-                SETTLE_WINDOW_S
+                "pelvic drop still changing at {rate_deg_per_s:.1} deg/s over the last {:.1} s ({})",
+                SETTLE_WINDOW_S,
+                if *rate_deg_per_s > 0.0 {
+                    "dropping"
+                } else {
+                    "the pelvis rising back: not settled"
+                }
             ),
             Status::LostBalance { what, .. }
             | Status::ShortOfDepth { what, .. }

@@ -148,18 +148,21 @@ fn in_the_squat_glute_max_does_far_less_for_the_pelvis_than_the_abductors() {
     let base = find(1.0, 0.5);
     let gmax = find(2.0, 0.5);
     let abd = find(1.0, 1.0);
-    // The weak baseline does not hold; abductors at 200 % do, glute max at 200 % does not.
-    assert_ne!(base["status"], "ok");
-    assert_ne!(gmax["status"], "ok");
-    assert_eq!(abd["status"], "ok");
-    let d = |r: &HashMap<String, String>, m: &str| (num(r, m) - num(base, m)).abs();
-    let m = "pelvic_drop_peak_deg";
+    // The weak baseline completes the squat and then falls in the standing after it;
+    // glute max at 200 % falls too, within 0.1 s of the same time past the 2 cm line;
+    // the abductors at 200 % hold a level pelvis (never 2 cm).
+    assert_eq!(base["status"], "lost_balance", "{}", base["status_detail"]);
+    assert_eq!(gmax["status"], "lost_balance", "{}", gmax["status_detail"]);
+    assert_eq!(abd["status"], "ok", "{}", abd["status_detail"]);
+    let t = |r: &HashMap<String, String>| num(r, "time_to_trendelenburg_s");
     assert!(
-        d(gmax, m) * 3.0 < d(abd, m),
-        "{m}: {} vs {}",
-        d(gmax, m),
-        d(abd, m)
+        (t(gmax) - t(base)).abs() < 0.1,
+        "{} vs {}",
+        t(gmax),
+        t(base)
     );
+    assert_eq!(abd["time_to_trendelenburg_s"], "");
+    assert!(num(abd, "pelvic_drop_peak_cm") < 2.0);
 }
 
 #[test]
@@ -177,7 +180,9 @@ fn step_downs_at_full_strength_reach_the_floor_with_healthy_knee_angles() {
     assert_eq!(lat["status"], "ok", "{}", lat["status_detail"]);
     // The forward step-down needs more knee flexion than the lateral one: 7 deg more on
     // average in healthy adults (Werner et al. 2021, Phys Ther Sport, doi
-    // 10.1016/j.ptsp.2021.09.005).
+    // 10.1016/j.ptsp.2021.09.005). In hipdrop the difference comes from the swing-leg
+    // postures of data/tasks/protocols.csv (thigh 15 deg forward vs vertical); this checks
+    // that task.step_direction selects them.
     let (kf, kl) = (
         num(fwd, "knee_flexion_peak_deg"),
         num(lat, "knee_flexion_peak_deg"),
