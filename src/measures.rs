@@ -26,7 +26,7 @@ pub struct MeasureSpec {
 pub const TRENDELENBURG_DROP_CM: f64 = 2.0;
 
 /// Every whole-run measure, in summary column order.
-pub const MEASURES: [MeasureSpec; 12] = [
+pub const MEASURES: [MeasureSpec; 13] = [
     MeasureSpec {
         name: "pelvic_drop_peak_deg",
         unit: "deg",
@@ -87,6 +87,11 @@ pub const MEASURES: [MeasureSpec; 12] = [
         unit: "deg",
         meaning: "Furthest any coordinate went past its normal range of motion (data/joint_limits.csv) over the run; 0 if none did.",
     },
+    MeasureSpec {
+        name: "hip_abductor_effort_peak",
+        unit: "-",
+        meaning: "Largest hip_abductor_effort (abduction moment over the capacity usable while the leg's other moments are met; 1: nothing left) over the recorded rows of the run: how close the abductors came to their limit.",
+    },
 ];
 
 /// Index of a measure in [`MEASURES`].
@@ -109,6 +114,8 @@ pub struct Tracker {
     time_to_trendelenburg_s: Option<f64>,
     /// Largest excess past a range (deg), its coordinate and the time (s).
     range_excess: (f64, usize, f64),
+    /// Largest abductor effort at a recorded row.
+    effort: f64,
     /// Pelvic drop (deg) at every step, for the rate at the end.
     drop_history: Vec<f64>,
     dt_s: f64,
@@ -129,6 +136,7 @@ impl Tracker {
             glut_med_activation: f64::NEG_INFINITY,
             time_to_trendelenburg_s: None,
             range_excess: (0.0, usize::MAX, 0.0),
+            effort: f64::NEG_INFINITY,
             drop_history: Vec::new(),
             dt_s,
         }
@@ -170,6 +178,13 @@ impl Tracker {
         (self.drop_history[n - 1] - self.drop_history[n - 1 - k]) / (k as f64 * self.dt_s)
     }
 
+    /// Take the abductor effort (0..1) of a recorded row (it is computed at recorded rows only).
+    pub fn update_effort(&mut self, effort: f64) {
+        if effort.is_finite() {
+            self.effort = self.effort.max(effort);
+        }
+    }
+
     /// Largest stance knee flexion so far (deg).
     pub fn knee_flexion_peak_deg(&self) -> f64 {
         self.knee_flexion_deg
@@ -197,6 +212,7 @@ impl Tracker {
             self.time_to_trendelenburg_s,
             fin(self.drop_rate_end(settle_window_s)).filter(|_| self.drop_history.len() > 1),
             fin(self.range_excess.0).filter(|_| !self.drop_history.is_empty()),
+            fin(self.effort),
         ]
     }
 }

@@ -2094,6 +2094,7 @@ impl<'m> StanceSim<'m> {
             &mut poses,
             &mut ground,
         );
+        tracker.update_effort(series.last().map_or(f64::NAN, |m| m.hip_abductor_effort));
         for n in 0..steps {
             let m = match self.step(n, n % control_every == 0, &decay) {
                 Ok(m) => m,
@@ -2131,6 +2132,7 @@ impl<'m> StanceSim<'m> {
                     &mut poses,
                     &mut ground,
                 );
+                tracker.update_effort(series.last().map_or(f64::NAN, |m| m.hip_abductor_effort));
             }
             if status != Status::Ok {
                 break;
