@@ -261,7 +261,7 @@ pub fn keys() -> Vec<KeySpec> {
         k("output.steady_window_s", Kind::Float, "s", F(c::STEADY_WINDOW_S), 0.0, 600.0,
           "Window at the end of the run averaged for the steady-state metrics in summary.csv; at most task.duration_s (if not set, it shrinks to task.duration_s). A run that ends early (lost_balance, diverged) reports the state at its end instead."),
         k("output.timeseries", Kind::Bool, "", B(true), 0.0, 0.0,
-          "Write each run's time series (runs/<id>/timeseries.csv, kinematics.mot, states.sto, grf.mot). false: only runs/<id>/result.json per run, with summary.csv, summary.json and manifest.json (about 4 kB per run instead of about 1.2 MB for a 2 s run); hipdrop plot then draws the summary figures only. Cannot be swept."),
+          "Write each run's time series (runs/<id>/timeseries.csv, kinematics.mot, states.sto, grf.mot). false: only runs/<id>/result.json per run, with summary.csv, summary.json and manifest.json (about 6 kB per run instead of about 1.2 MB for a 2 s run); hipdrop plot then draws the summary figures only. Cannot be swept."),
         k("sweep.mode", Kind::Choice(SWEEP_MODES), "", S("grid".into()), 0.0, 0.0,
           "How axes combine: grid (cartesian product), zip (varied together), one_at_a_time (each axis alone, the others at the base value), random or latin_hypercube (sweep.samples draws)."),
         k("sweep.samples", Kind::Int, "", I(10), 1.0, 100000.0,
