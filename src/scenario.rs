@@ -1130,7 +1130,8 @@ pub fn warnings(l: &Loaded, kinds: &[TaskKind]) -> Vec<String> {
     let written =
         |k: &str| l.origins.contains_key(k) || l.origins.contains_key(&format!("sweep.axes.{k}"));
     let any = |f: fn(TaskKind) -> bool| kinds.iter().any(|&k| f(k));
-    let uses: [(&str, fn(TaskKind) -> bool); 6] = [
+    type UsedBy = fn(TaskKind) -> bool;
+    let uses: [(&str, UsedBy); 6] = [
         ("task.squat_depth_deg", |k| k == TaskKind::SingleLegSquat),
         ("task.step_height_m", |k| k == TaskKind::StepDown),
         ("task.step_direction", |k| k == TaskKind::StepDown),
