@@ -524,3 +524,32 @@ fn old_outputs_get_peaks_and_times_from_the_time_series() {
     assert!(!html.contains("-0.0"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn short_of_depth_is_parsed_described_and_never_held() {
+    assert_eq!(RunStatus::parse("short_of_depth"), RunStatus::ShortOfDepth);
+    assert!(!RunStatus::ShortOfDepth.held());
+    assert_eq!(
+        RunStatus::ShortOfDepth.describe(),
+        "did not reach the task's depth"
+    );
+    let s = summary_of(
+        "short",
+        NEW_HEADER,
+        &[
+            row(0, 1.0, false, 0.3, "ok", "", ""),
+            format!(
+                "{}the stance knee reached 50.1 deg of the 60 deg squat depth",
+                row(1, 0.4, false, 1.5, "short_of_depth", "3", "")
+            ),
+        ],
+    );
+    assert_eq!(s.rows[1].status, RunStatus::ShortOfDepth);
+    assert!(s.rows[1].steady("pelvic_drop_cm").is_none());
+    let d = describe_run(&s, 1);
+    assert!(!d.contains("held"), "{d}");
+    assert!(d.contains("did not reach the task's depth"), "{d}");
+    assert!(d.contains("50.1 deg"), "{d}");
+    let all = reading(&s, &[]).join(" ");
+    assert!(all.contains("did not reach the task's depth"), "{all}");
+}

@@ -81,6 +81,10 @@ pub enum RunStatus {
     StillFalling,
     /// The model fell (the centre of pressure left the foot).
     LostBalance,
+    /// A squat or step-down whose stance knee stayed more than 5 deg short of the task's
+    /// depth, or whose swing foot never came down to floor level: the task was not done,
+    /// so its peaks are not comparable with a run that reached the depth.
+    ShortOfDepth,
     /// The integration produced non-finite values.
     Diverged,
     /// The run did not start or stopped with an error.
@@ -96,6 +100,7 @@ impl RunStatus {
             "ok" => Self::Ok,
             "still_falling" => Self::StillFalling,
             "lost_balance" => Self::LostBalance,
+            "short_of_depth" => Self::ShortOfDepth,
             "diverged" => Self::Diverged,
             "failed" => Self::Failed,
             _ => Self::Unknown,
@@ -114,6 +119,7 @@ impl RunStatus {
             Self::Ok => "held the stance",
             Self::StillFalling => "still dropping when the run ended",
             Self::LostBalance => "lost balance",
+            Self::ShortOfDepth => "did not reach the task's depth",
             Self::Diverged => "simulation diverged",
             Self::Failed => "run failed",
             Self::Unknown => "status unknown",

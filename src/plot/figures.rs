@@ -797,6 +797,8 @@ enum Marker {
     Down,
     /// Grey triangle: the simulation diverged or failed.
     Broken,
+    /// Open square: a squat or step-down that did not reach the task's depth.
+    Square,
     /// A short upright tick (the key's symbol for marks on the x axis).
     Tick,
 }
@@ -807,6 +809,7 @@ fn status_marker(st: RunStatus) -> Marker {
         RunStatus::Ok => Marker::None,
         RunStatus::StillFalling => Marker::Down,
         RunStatus::LostBalance => Marker::Cross,
+        RunStatus::ShortOfDepth => Marker::Square,
         RunStatus::Diverged | RunStatus::Failed | RunStatus::Unknown => Marker::Broken,
     }
 }
@@ -859,6 +862,17 @@ where
                 (x, y),
                 size + 2,
                 style::DIVERGED.filled(),
+            ))?;
+        }
+        Marker::Square => {
+            let s = size + 1;
+            area.draw(&Rectangle::new(
+                [(x - s, y - s), (x + s, y + s)],
+                WHITE.filled(),
+            ))?;
+            area.draw(&Rectangle::new(
+                [(x - s, y - s), (x + s, y + s)],
+                color.stroke_width(3),
             ))?;
         }
         Marker::Tick => {
@@ -1309,6 +1323,9 @@ fn sweep_markers(s: &Summary, kind: KeyKind) -> Vec<(Marker, String)> {
             Marker::Down,
             "still dropping when the run ended".to_string(),
         ));
+    }
+    if has(RunStatus::ShortOfDepth) {
+        v.push((Marker::Square, "did not reach the task's depth".to_string()));
     }
     if broken {
         v.push((Marker::Broken, "simulation diverged or failed".to_string()));
@@ -1791,7 +1808,9 @@ pub fn heat_cell(s: &Summary, r: usize, t_max: f64) -> Cell {
     let color = match (row.status, t2) {
         (_, Some(t)) => style::time_heat(t / t_max),
         (RunStatus::Ok, None) => style::HELD_LEVEL,
-        (RunStatus::StillFalling | RunStatus::LostBalance, None) => style::NOT_SETTLED,
+        (RunStatus::StillFalling | RunStatus::LostBalance | RunStatus::ShortOfDepth, None) => {
+            style::NOT_SETTLED
+        }
         _ => style::DIVERGED,
     };
     let mut lines = Vec::new();
@@ -1814,6 +1833,7 @@ pub fn heat_cell(s: &Summary, r: usize, t_max: f64) -> Cell {
                 .map(|t| format!("fell at {} s", num(t, 2)))
                 .unwrap_or_else(|| "fell".into()),
         ),
+        RunStatus::ShortOfDepth => Some("short of depth".into()),
         RunStatus::Diverged => Some("diverged".into()),
         RunStatus::Failed => Some("failed".into()),
         RunStatus::Unknown => Some("status unknown".into()),

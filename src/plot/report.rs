@@ -108,9 +108,21 @@ pub fn outcome_phrase(s: &Summary, r: usize) -> String {
                 None => format!("lost its balance{when}"),
             }
         }
+        RunStatus::ShortOfDepth => short_of_depth_phrase(row),
         RunStatus::Diverged => "broke down (the simulation diverged)".into(),
         RunStatus::Failed => "did not run (failed)".into(),
         RunStatus::Unknown => "ended with an unknown status".into(),
+    }
+}
+
+/// "did not reach the task's depth (the stance knee reached 50.1 deg of the 60 deg squat
+/// depth ...)": the status and its recorded detail, if any.
+fn short_of_depth_phrase(row: &super::data::RunRow) -> String {
+    let d = row.status_detail.trim();
+    if d.is_empty() {
+        RunStatus::ShortOfDepth.describe().into()
+    } else {
+        format!("{} ({d})", RunStatus::ShortOfDepth.describe())
     }
 }
 
@@ -126,10 +138,10 @@ pub fn rank(s: &Summary, r: usize) -> (u8, f64, f64) {
             -row.metric_opt("pelvic_drop_cm").unwrap_or(f64::INFINITY),
             0.0,
         ),
-        RunStatus::StillFalling | RunStatus::LostBalance => (
+        RunStatus::StillFalling | RunStatus::LostBalance | RunStatus::ShortOfDepth => (
             1,
             row.time_to_trendelenburg_s().unwrap_or(end),
-            if row.status == RunStatus::StillFalling {
+            if row.status != RunStatus::LostBalance {
                 f64::INFINITY
             } else {
                 end
@@ -311,6 +323,10 @@ pub fn describe_run(s: &Summary, r: usize) -> String {
             "{who}, the model could not hold the stance: it {}.",
             outcome_phrase(s, r)
         ),
+        RunStatus::ShortOfDepth => format!(
+            "{who}, the model {}: the task was not done as asked, so its peaks are not comparable with those of runs that reached the depth.",
+            outcome_phrase(s, r)
+        ),
         RunStatus::Diverged => format!(
             "{who}, the simulation broke down (diverged), so treat its numbers with care."
         ),
@@ -344,6 +360,7 @@ pub fn takeaway(s: &Summary, c: &Comparison) -> Option<String> {
                 .fall_time_s()
                 .map(|t| format!("could not stop the drop and fell after {}", secs(t)))
                 .unwrap_or_else(|| "could not stop the drop and fell".into()),
+            RunStatus::ShortOfDepth => "did not reach the task's depth".into(),
             _ => "did not give a usable result".into(),
         }
     };
@@ -445,6 +462,8 @@ pub enum Outcome {
     StillFalling,
     /// Lost balance.
     Fell,
+    /// A squat or step-down that did not reach the task's depth.
+    ShortOfDepth,
     /// Diverged, failed or unknown.
     Broken,
 }
@@ -462,6 +481,7 @@ pub fn outcome(s: &Summary, r: usize) -> Outcome {
         }
         RunStatus::StillFalling => Outcome::StillFalling,
         RunStatus::LostBalance => Outcome::Fell,
+        RunStatus::ShortOfDepth => Outcome::ShortOfDepth,
         _ => Outcome::Broken,
     }
 }
@@ -582,6 +602,13 @@ pub fn strength_sweep_sentences(s: &Summary, pts: &[(f64, usize)], muscle: &str)
             text::summarise_ranges(&xs, &fell, 3, &f)
         ));
     }
+    let short = is(Outcome::ShortOfDepth);
+    if short.iter().any(|x| *x) {
+        parts.push(format!(
+            "at {} the knee did not reach the task's depth",
+            text::summarise_ranges(&xs, &short, 3, &f)
+        ));
+    }
     let broken = is(Outcome::Broken);
     if broken.iter().any(|x| *x) {
         parts.push(format!(
@@ -663,6 +690,7 @@ pub fn sweep_counts_sentence(s: &Summary) -> String {
             "were still dropping when the run ended",
         ),
         (Outcome::Fell, "lost their balance"),
+        (Outcome::ShortOfDepth, "did not reach the task's depth"),
         (Outcome::Broken, "did not finish normally"),
     ];
     let varying = s.varying_params();
