@@ -6,8 +6,9 @@
 //! with glute max at 200 % ("squats"), and abductors at 60 % ("abductor training").
 
 use hipdrop::plot::{
-    describe_run, gif_frame_plan, heat_cell, hold_last_frame, knee_verdict, plot_dir, read_summary,
-    reading, select_comparisons, style, PlotOptions, RunStatus,
+    deepest_row, deepest_words, describe_run, fppa_2d, gif_frame_plan, heat_cell, hold_last_frame,
+    knee_verdict, plot_dir, read_summary, read_timeseries, reading, select_comparisons, shown_row,
+    style, PlotOptions, RunStatus, Side, TaskKind,
 };
 use std::path::{Path, PathBuf};
 
@@ -552,4 +553,91 @@ fn short_of_depth_is_parsed_described_and_never_held() {
     assert!(d.contains("50.1 deg"), "{d}");
     let all = reading(&s, &[]).join(" ");
     assert!(all.contains("did not reach the task's depth"), "{all}");
+}
+
+/// Three runs of `scenarios/squat_strength_sweep.toml` (abductors 100 %: ok, 50 %:
+/// still falling, 45 %: lost balance), every 5th row, hip muscles only; the task kind is
+/// in `manifest.json`'s resolved scenario, as `hipdrop run` writes it.
+fn squat_fixture() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/plot_squat_fixture")
+}
+
+#[test]
+fn dynamic_task_is_shown_at_the_deepest_point() {
+    let dir = squat_fixture();
+    let mut s = read_summary(&dir).unwrap();
+    assert_eq!(
+        s.rows[0].task,
+        TaskKind::SingleLegStance,
+        "nothing read yet"
+    );
+    hipdrop::plot::data::read_task_kinds(&dir, &mut s);
+    assert!(s.rows.iter().all(|r| r.task == TaskKind::SingleLegSquat));
+    let ts = read_timeseries(&dir, &s.rows[0].run_id).unwrap().unwrap();
+    let k = ts.col("knee_flexion_deg").unwrap();
+    let d = deepest_row(&ts).unwrap();
+    assert!(k.iter().all(|&v| v <= k[d]), "row {d} is not the deepest");
+    assert!(d > 0 && d < ts.len() - 1, "the squat's bottom is mid-run");
+    assert!(k[d] > 55.0, "{}", k[d]);
+    assert_eq!(shown_row(&s, 0, &ts), d);
+    assert_eq!(
+        deepest_words(&ts, d),
+        format!("deepest point, knee {}°", k[d].round())
+    );
+    // The camera's angle from the recorded landmarks is the recorded FPPA.
+    let f = fppa_2d(&ts, d, Side::Right).unwrap();
+    assert!((f - ts.at("knee_fppa_deg", d)).abs() < 0.05, "{f}");
+    // Single-leg stance: the last row (steady state).
+    s.rows[0].task = TaskKind::SingleLegStance;
+    assert_eq!(shown_row(&s, 0, &ts), ts.len() - 1);
+}
+
+#[test]
+fn deepest_row_is_the_first_of_the_largest_knee_flexion() {
+    let dir = std::env::temp_dir().join(format!("hipdrop_plot_deep_{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("r0_timeseries.csv"),
+        "time_s,knee_flexion_deg\n0,10\n0.1,,\n0.2,61\n0.3,61\n0.4,20\n0.5,10\n",
+    )
+    .unwrap();
+    let ts = read_timeseries(&dir, "r0").unwrap().unwrap();
+    assert_eq!(deepest_row(&ts), Some(2));
+    std::fs::write(
+        dir.join("r1_timeseries.csv"),
+        "time_s,knee_flexion_deg\n0,\n",
+    )
+    .unwrap();
+    assert_eq!(
+        deepest_row(&read_timeseries(&dir, "r1").unwrap().unwrap()),
+        None
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn squat_sweep_plots_the_deepest_point_from_the_front() {
+    let dir = std::env::temp_dir().join(format!("hipdrop_plot_squat_{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    for e in std::fs::read_dir(squat_fixture()).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), dir.join(e.file_name())).unwrap();
+    }
+    let files = plot_dir(&dir, &PlotOptions::default()).expect("plotting the squat fixture");
+    let names: Vec<String> = files
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().to_string())
+        .collect();
+    for n in ["r0000_f8d3f7b9_frontal.png", "compare_strong_vs_weak.png"] {
+        assert!(names.iter().any(|x| x == n), "{n} not in {names:?}");
+    }
+    let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    assert!(
+        html.contains("seen from the front at the deepest point, knee"),
+        "caption"
+    );
+    assert!(html.contains("in the single-leg squat"), "comparison title");
+    let _ = std::fs::remove_dir_all(&dir);
 }

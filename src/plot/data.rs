@@ -142,6 +142,10 @@ pub struct RunRow {
     pub status_time_s: Option<f64>,
     /// Free-text detail of the status.
     pub status_detail: String,
+    /// The task the run did: the `task.kind` parameter column if the summary has one,
+    /// else what [`read_task_kinds`] finds in the recorded scenario; single-leg stance
+    /// when nothing says otherwise.
+    pub task: TaskKind,
 }
 
 impl RunRow {
@@ -377,6 +381,7 @@ pub fn read_summary(dir: &Path) -> Result<Summary, PlotError> {
             status,
             status_time_s,
             status_detail,
+            task: TaskKind::SingleLegStance,
         });
     }
     if rows.is_empty() {
@@ -385,11 +390,19 @@ pub fn read_summary(dir: &Path) -> Result<Summary, PlotError> {
             message: "no runs (the file has a header but no rows)".into(),
         });
     }
-    Ok(Summary {
+    let mut s = Summary {
         params,
         columns,
         rows,
-    })
+    };
+    if let Some(i) = s.param_index("task.kind") {
+        for r in &mut s.rows {
+            if let Some(k) = TaskKind::parse(r.params[i].trim().trim_matches('"')) {
+                r.task = k;
+            }
+        }
+    }
+    Ok(s)
 }
 
 /// One recorded time series, stored column by column.
@@ -491,6 +504,76 @@ pub fn read_timeseries(dir: &Path, run_id: &str) -> Result<Option<TimeSeries>, P
 }
 
 pub use crate::model::Side;
+pub use crate::task::TaskKind;
+
+/// The `task.kind` recorded for a run: in `dir/runs/<run_id>/result.json` (any
+/// `"task": {"kind": ...}` in it), else in the resolved scenario of `dir/manifest.json`.
+/// `None` when neither records one (older outputs: single-leg stance).
+pub fn recorded_task_kind(dir: &Path, run_id: &str) -> Option<TaskKind> {
+    fn find(v: &serde_json::Value) -> Option<TaskKind> {
+        match v {
+            serde_json::Value::Object(o) => {
+                if let Some(k) = o
+                    .get("task")
+                    .and_then(|t| t.get("kind"))
+                    .and_then(|k| k.as_str())
+                    .and_then(TaskKind::parse)
+                {
+                    return Some(k);
+                }
+                if let Some(k) = o
+                    .get("task.kind")
+                    .and_then(|k| k.as_str())
+                    .and_then(TaskKind::parse)
+                {
+                    return Some(k);
+                }
+                o.values().find_map(find)
+            }
+            serde_json::Value::Array(a) => a.iter().find_map(find),
+            _ => None,
+        }
+    }
+    let read = |p: PathBuf| {
+        std::fs::read_to_string(p)
+            .ok()
+            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+    };
+    read(dir.join("runs").join(run_id).join("result.json"))
+        .as_ref()
+        .and_then(find)
+        .or_else(|| {
+            let m = read(dir.join("manifest.json"))?;
+            m.get("resolved").and_then(find).or_else(|| find(&m))
+        })
+}
+
+/// Set each row's [`RunRow::task`] from the recorded files where the summary has no
+/// `task.kind` column.
+pub fn read_task_kinds(dir: &Path, s: &mut Summary) {
+    if s.param_index("task.kind").is_some() {
+        return;
+    }
+    for r in &mut s.rows {
+        if let Some(k) = recorded_task_kind(dir, &r.run_id) {
+            r.task = k;
+        }
+    }
+}
+
+/// The recorded row of the deepest point of a squat or step-down: the row of the
+/// largest stance knee flexion (`knee_flexion_deg`; the first such row if it is reached
+/// more than once). `None` without a finite knee flexion.
+pub fn deepest_row(ts: &TimeSeries) -> Option<usize> {
+    let k = ts.col("knee_flexion_deg")?;
+    let mut best: Option<(usize, f64)> = None;
+    for (i, &v) in k.iter().enumerate() {
+        if v.is_finite() && best.is_none_or(|b| v > b.1) {
+            best = Some((i, v));
+        }
+    }
+    best.map(|b| b.0)
+}
 
 /// The stance side of a run: the `subject.stance_side` parameter if present,
 /// otherwise the foot whose ankle is lower on average over the recording, otherwise right.

@@ -2206,7 +2206,10 @@ pub fn run_measures(path: &Path, s: &Summary, r: usize, ts: &TimeSeries) -> Draw
     let root = BitMapBackend::new(path, (1800, 1000)).into_drawing_area();
     let body = titled(
         &root,
-        "Standing on one leg: the clinical measures over time",
+        &format!(
+            "{}: the clinical measures over time",
+            super::body::task_words(s.rows[r].task)
+        ),
         &run_subtitle(s, r),
     )?;
     let areas = body.split_evenly((2, 4));

@@ -25,8 +25,13 @@ mod report;
 pub mod style;
 pub mod text;
 
-pub use body::{gif_frame_plan, hold_last_frame, trunk_lean_words, GIF_HOLD_MS};
-pub use data::{read_summary, read_timeseries, RunStatus, Side, Summary, TimeSeries};
+pub use body::{
+    deepest_words, fppa_2d, gif_frame_plan, hold_last_frame, shown_row, trunk_lean_words,
+    GIF_HOLD_MS,
+};
+pub use data::{
+    deepest_row, read_summary, read_timeseries, RunStatus, Side, Summary, TaskKind, TimeSeries,
+};
 pub use figures::{heat_cell, nice_ticks, Cell};
 pub use report::{
     describe_run, knee_sentence, knee_verdict, outcome, outcome_phrase, reading,
@@ -348,7 +353,7 @@ pub fn select_comparisons(
         if let (Some(l), Some(r)) = (strong, weak) {
             out.push(Comparison {
                 stem: "compare_strong_vs_weak".into(),
-                title: "Strong vs weak hip abductors, standing on one leg".into(),
+                title: format!("Strong vs weak hip abductors, {}", task_phrase(s)),
                 left: l,
                 right: r,
                 left_label: format!("Abductors at {}", pct(s.param_f64(l, a))),
@@ -421,6 +426,20 @@ pub fn select_comparisons(
     Ok(out)
 }
 
+/// What the runs did, for titles: "standing on one leg", "in the single-leg squat", "in
+/// the step-down" (when every run did that task), else "in the tasks".
+pub fn task_phrase(s: &Summary) -> &'static str {
+    let first = s.rows.first().map(|r| r.task);
+    if s.rows.iter().any(|r| Some(r.task) != first) {
+        return "in the tasks";
+    }
+    match first {
+        Some(TaskKind::SingleLegSquat) => "in the single-leg squat",
+        Some(TaskKind::StepDown) => "in the step-down",
+        _ => "standing on one leg",
+    }
+}
+
 /// A strength factor as a percentage of normal with as many decimals (up to 2) as it
 /// has: `Some(0.3)` -> "30 %", `Some(0.495)` -> "49.5 %", `Some(0.4965)` -> "49.65 %",
 /// so that runs of a fine sweep near a threshold are never labelled alike.
@@ -446,6 +465,7 @@ pub fn plot_dir(dir: &Path, opts: &PlotOptions) -> Result<Vec<PathBuf>, PlotErro
         message,
     })?;
     let mut summary = read_summary(dir)?;
+    data::read_task_kinds(dir, &mut summary);
     let summary_path = dir.join("summary.csv");
     let mut series: Vec<Option<TimeSeries>> = Vec::with_capacity(summary.rows.len());
     for r in &summary.rows {
@@ -558,12 +578,17 @@ pub fn plot_dir(dir: &Path, opts: &PlotOptions) -> Result<Vec<PathBuf>, PlotErro
                 let p = figdir.join(format!("{id}_frontal.{ext}"));
                 body::frontal(&p, &summary, r, ts, side).map_err(draw_err(&p))?;
                 if ext == "png" {
-                    let when = if summary.rows[r].status == RunStatus::Ok {
-                        "seen from behind at steady state"
+                    let when = if summary.rows[r].task.is_dynamic() {
+                        format!(
+                            "seen from the front at the {}, with the FPPA as a 2D camera measures it",
+                            body::deepest_words(ts, body::shown_row(&summary, r, ts))
+                        )
+                    } else if summary.rows[r].status == RunStatus::Ok {
+                        "seen from behind at steady state".into()
                     } else {
-                        "seen from behind at the moment the run ended"
+                        "seen from behind at the moment the run ended".into()
                     };
-                    run_figs.files.insert(0, (p.clone(), when.into()));
+                    run_figs.files.insert(0, (p.clone(), when));
                 }
                 written.push(p);
             }
