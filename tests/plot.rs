@@ -630,9 +630,17 @@ fn squat_sweep_plots_the_deepest_point_from_the_front() {
         .iter()
         .map(|p| p.file_name().unwrap().to_string_lossy().to_string())
         .collect();
-    for n in ["r0000_f8d3f7b9_frontal.png", "compare_strong_vs_weak.png"] {
+    for n in [
+        "r0000_f8d3f7b9_frontal.png",
+        "compare_strong_vs_weak.png",
+        "knee_flexion_chain.png",
+    ] {
         assert!(names.iter().any(|x| x == n), "{n} not in {names:?}");
     }
+    assert_eq!(
+        png_size(&dir.join("figures/knee_flexion_chain.png")),
+        (1800, 1100)
+    );
     let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
     assert!(
         html.contains("seen from the front at the deepest point, knee"),

@@ -2475,3 +2475,161 @@ pub fn run_muscles(path: &Path, s: &Summary, r: usize, ts: &TimeSeries, side: Si
     root.present()?;
     Ok(())
 }
+
+/// The rows of a squat's or step-down's time series going down (the first row to the
+/// deepest, [`super::data::deepest_row`]) and coming back up (the deepest to the last,
+/// including the standing at the end); `None` without knee flexion.
+pub fn descent_ascent(ts: &TimeSeries) -> Option<(std::ops::Range<usize>, std::ops::Range<usize>)> {
+    let d = super::data::deepest_row(ts)?;
+    Some((0..d + 1, d..ts.len()))
+}
+
+/// The measures of the kinetic chain against the stance knee's flexion, for the
+/// squat and the step-down: FPPA, hip adduction, hip internal rotation and pelvic drop
+/// (deg), going down solid and coming up dashed; one line per run of `rows`, coloured
+/// by abductor strength ([`super::abductor_factor`]) when it differs between them.
+pub fn against_knee(
+    path: &Path,
+    s: &Summary,
+    rows: &[usize],
+    series: &[Option<TimeSeries>],
+) -> DrawResult {
+    let root = BitMapBackend::new(path, (1800, 1100)).into_drawing_area();
+    let mut runs: Vec<(usize, &TimeSeries)> = rows
+        .iter()
+        .filter_map(|&r| series[r].as_ref().map(|ts| (r, ts)))
+        .filter(|(_, ts)| descent_ascent(ts).is_some())
+        .collect();
+    // Strongest first: the panel draws the first line on top.
+    runs.sort_by(|a, b| super::abductor_factor(s, b.0).total_cmp(&super::abductor_factor(s, a.0)));
+    let abd: Vec<f64> = runs
+        .iter()
+        .map(|&(r, _)| super::abductor_factor(s, r))
+        .collect();
+    let lo = abd.iter().cloned().fold(f64::INFINITY, f64::min);
+    let hi = abd.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+    let by_strength = runs.len() > 1 && hi > lo + 1e-12;
+    let task = super::body::task_words(s.rows[rows.first().copied().unwrap_or(0)].task);
+    let subtitle = if by_strength {
+        format!(
+            "x: stance knee flexion. Solid: going down; dashed: coming back up (and standing at the end). One line per run ({}), coloured by abductor strength (scale on the right).",
+            runs.len()
+        )
+    } else {
+        "x: stance knee flexion. Solid: going down; dashed: coming back up (and standing at the end).".to_string()
+    };
+    let body = titled(
+        &root,
+        &format!("{task}: the chain against the knee's flexion"),
+        &subtitle,
+    )?;
+    let colour = |k: usize| {
+        if by_strength {
+            style::ramp((abd[k] - lo) / (hi - lo))
+        } else {
+            style::STANCE
+        }
+    };
+    let knee_all: Vec<f64> = runs
+        .iter()
+        .flat_map(|(_, ts)| ts.col("knee_flexion_deg").unwrap_or(&[]).to_vec())
+        .filter(|x| x.is_finite())
+        .collect();
+    let x_range = pad_range(&knee_all, 0.04, None);
+    let markers = sweep_markers(s, KeyKind::OverTime);
+    let (bw, bh) = body.dim_in_pixel();
+    let (plots, foot) = body.split_vertically(bh - key_height(&[], markers.len(), bw).max(50));
+    let (plots, bar) = if by_strength {
+        let (pw, _) = plots.dim_in_pixel();
+        let (a, b) = plots.split_horizontally(pw - 200);
+        (a, Some(b))
+    } else {
+        (plots, None)
+    };
+    let areas = plots.split_evenly((2, 2));
+    let panels: [(&str, &str, &str, Reference); 4] = [
+        (
+            "knee_fppa_deg",
+            "Knee FPPA (2D camera), + = knee inward",
+            "deg",
+            Reference::Fppa,
+        ),
+        (
+            "hip_adduction_deg",
+            "Hip adduction, + = thigh toward the midline",
+            "deg",
+            Reference::Zero,
+        ),
+        (
+            "hip_internal_rotation_deg",
+            "Hip internal rotation, + = thigh turned in",
+            "deg",
+            Reference::Zero,
+        ),
+        (
+            "pelvic_drop_deg",
+            "Pelvic drop, + = swing side lower",
+            "deg",
+            Reference::Zero,
+        ),
+    ];
+    for (k_area, (key, title, unit, reference)) in panels.into_iter().enumerate() {
+        let mut lines = Vec::new();
+        for (k, &(r, ts)) in runs.iter().enumerate() {
+            let (Some(x), Some(y)) = (ts.col("knee_flexion_deg"), ts.col(key)) else {
+                continue;
+            };
+            let Some((down, up)) = descent_ascent(ts) else {
+                continue;
+            };
+            let pts = |rg: std::ops::Range<usize>| -> Vec<(f64, f64)> {
+                rg.map(|i| (x[i], y[i])).collect()
+            };
+            let mut a = Line::new(String::new(), colour(k), pts(down));
+            a.width = 3;
+            let mut b = Line::new(String::new(), colour(k), pts(up));
+            b.dashed = true;
+            b.width = 3;
+            b.end = status_marker(s.rows[r].status);
+            lines.push(a);
+            lines.push(b);
+        }
+        panel(
+            &areas[k_area],
+            &PanelOpts {
+                title,
+                unit,
+                x_label: "stance knee flexion (deg)",
+                x_range,
+                x_ticks: &[],
+                reference,
+                big: false,
+                y_range: None,
+                legend: false,
+                x_percent: false,
+                legend_fit: false,
+            },
+            &lines,
+        )?;
+    }
+    if let Some(bar) = bar {
+        let (_, h) = bar.dim_in_pixel();
+        let d = words::pct_decimals(&[lo, hi]);
+        let ticks: Vec<(f64, String)> = nice_ticks(lo, hi, 5)
+            .into_iter()
+            .map(|v| (v, words::pct_dec(v, d)))
+            .collect();
+        colour_bar(
+            &bar,
+            (30, 80, h as i32 - 90),
+            lo,
+            hi,
+            &|v| style::ramp((v - lo) / (hi - lo)),
+            &ticks,
+            "abductors",
+        )?;
+    }
+    marker_key(&foot, &[], &markers)?;
+    root.present()?;
+    Ok(())
+}

@@ -520,6 +520,27 @@ pub fn plot_dir(dir: &Path, opts: &PlotOptions) -> Result<Vec<PathBuf>, PlotErro
         }
     }
 
+    // Squats and step-downs: the chain against the knee's flexion, every such run.
+    let dynamic: Vec<usize> = (0..summary.rows.len())
+        .filter(|&r| summary.rows[r].task.is_dynamic() && series[r].is_some())
+        .collect();
+    let mut knee_fig = None;
+    if !dynamic.is_empty() {
+        let p = figdir.join("knee_flexion_chain.png");
+        figures::against_knee(&p, &summary, &dynamic, &series).map_err(draw_err(&p))?;
+        let what = if dynamic.len() > 1 {
+            "FPPA, hip adduction and rotation and pelvic drop against the stance knee's flexion, every run (solid down, dashed up)"
+        } else {
+            "FPPA, hip adduction and rotation and pelvic drop against the stance knee's flexion (solid down, dashed up)"
+        };
+        if summary.rows.len() >= 2 {
+            figs.sweep.insert(0, (p.clone(), what.into()));
+        } else {
+            knee_fig = Some((p.clone(), what.to_string()));
+        }
+        written.push(p);
+    }
+
     for c in &comparisons {
         if let (Some(a), Some(b)) = (&series[c.left], &series[c.right]) {
             if a.has_landmarks() && b.has_landmarks() {
@@ -561,6 +582,9 @@ pub fn plot_dir(dir: &Path, opts: &PlotOptions) -> Result<Vec<PathBuf>, PlotErro
             row: r,
             ..Default::default()
         };
+        if let Some(k) = knee_fig.take() {
+            run_figs.files.push(k);
+        }
         let p = figdir.join(format!("{id}_measures.png"));
         figures::run_measures(&p, &summary, r, ts).map_err(draw_err(&p))?;
         run_figs
