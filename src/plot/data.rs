@@ -243,6 +243,12 @@ impl Summary {
         self.columns.iter().any(|c| c == name)
     }
 
+    /// Whether every run is a squat or a step-down: then runs are compared on their
+    /// whole-run peaks, not on the values at the end (standing again).
+    pub fn dynamic(&self) -> bool {
+        self.rows.iter().all(|r| r.task.is_dynamic())
+    }
+
     /// Whether the abductor effort against the usable capacity was recorded.
     pub fn has_effort(&self) -> bool {
         self.has_column("hip_abductor_effort")

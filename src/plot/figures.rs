@@ -93,6 +93,59 @@ const MEASURES: &[Measure] = &[
     },
 ];
 
+/// The sweep panels of squats and step-downs: whole-run peaks, comparable between the
+/// runs that completed the task. The second entry's place holds the times panel.
+const PEAK_MEASURES: &[Measure] = &[
+    Measure {
+        key: "pelvic_drop_peak_deg",
+        title: "Pelvic drop, largest (deg)",
+        unit: "deg",
+        reference: Reference::Zero,
+    },
+    Measure {
+        key: "",
+        title: "",
+        unit: "",
+        reference: Reference::None,
+    },
+    Measure {
+        key: "hip_adduction_peak_deg",
+        title: "Hip adduction, largest",
+        unit: "deg",
+        reference: Reference::Zero,
+    },
+    Measure {
+        key: "hip_internal_rotation_peak_deg",
+        title: "Hip internal rotation, largest",
+        unit: "deg",
+        reference: Reference::Zero,
+    },
+    Measure {
+        key: "knee_fppa_peak_deg",
+        title: "Knee FPPA, largest (+ = knee in)",
+        unit: "deg",
+        reference: Reference::Fppa,
+    },
+    Measure {
+        key: "knee_medial_shift_peak_mm",
+        title: "Knee medial shift, largest",
+        unit: "mm",
+        reference: Reference::Zero,
+    },
+    Measure {
+        key: "knee_flexion_peak_deg",
+        title: "Knee flexion reached (depth)",
+        unit: "deg",
+        reference: Reference::None,
+    },
+    Measure {
+        key: "glut_med_activation_peak",
+        title: "Glute med activation, largest",
+        unit: "0-1",
+        reference: Reference::Unit,
+    },
+];
+
 const MOMENT: &str = "hip_abductor_moment_nm_per_kg";
 const CAPACITY: &str = "hip_abductor_capacity_nm_per_kg";
 const USABLE: &str = "hip_abductor_usable_capacity_nm_per_kg";
@@ -1296,7 +1349,18 @@ fn sweep_markers(s: &Summary, kind: KeyKind) -> Vec<(Marker, String)> {
         )
     });
     let mut v = Vec::new();
-    if kind == KeyKind::Steady {
+    if kind == KeyKind::Steady && s.dynamic() {
+        v.push((
+            Marker::Dot,
+            "completed the task (largest value during it)".to_string(),
+        ));
+        if s.rows.iter().any(|r| !r.status.held()) {
+            v.push((
+                Marker::Tick,
+                "on the x axis: did not complete it (no comparable value)".to_string(),
+            ));
+        }
+    } else if kind == KeyKind::Steady {
         v.push((Marker::Dot, "held the stance (steady value)".to_string()));
         if s.rows.iter().any(|r| !r.status.held()) {
             v.push((
@@ -1564,11 +1628,26 @@ fn curve_key(s: &Summary, layout: &SweepLayout) -> Vec<(String, RGBColor)> {
 /// parameter and, below it, when the others passed 2 cm and fell.
 pub fn sweep_headline(path: &Path, s: &Summary, layout: &SweepLayout) -> DrawResult {
     let root = BitMapBackend::new(path, (1400, 900)).into_drawing_area();
-    let body = titled(
-        &root,
-        "How far does the pelvis drop on the swing side?",
-        "Each dot: one simulated person who held the stance (steady drop). Runs that did not hold are marked on the x axis; below: how soon they dropped past 2 cm and fell.",
-    )?;
+    let dynamic = s.dynamic();
+    let task = super::task_phrase(s);
+    let (title, sub, key, unit, reference) = if dynamic {
+        (
+            format!("How far does the pelvis drop {task}?"),
+            "Each dot: one run that completed the task (its largest drop during it). Runs that did not are marked on the x axis; below: how soon they dropped past 2 cm and fell.",
+            "pelvic_drop_peak_deg",
+            "pelvic drop, largest (deg)",
+            Reference::Zero,
+        )
+    } else {
+        (
+            "How far does the pelvis drop on the swing side?".to_string(),
+            "Each dot: one simulated person who held the stance (steady drop). Runs that did not hold are marked on the x axis; below: how soon they dropped past 2 cm and fell.",
+            "pelvic_drop_cm",
+            "pelvic drop (cm)",
+            reserve_band(s, layout),
+        )
+    };
+    let body = titled(&root, &title, sub)?;
     let curves = curve_key(s, layout);
     let times = has_times(s);
     let markers = sweep_markers(s, KeyKind::Steady);
@@ -1586,18 +1665,18 @@ pub fn sweep_headline(path: &Path, s: &Summary, layout: &SweepLayout) -> DrawRes
         &top,
         &PanelOpts {
             title: "",
-            unit: "pelvic drop (cm)",
+            unit,
             x_label: if times { "" } else { &xl },
             x_range: layout.x_range(),
             x_ticks: &layout.x_ticks,
-            reference: reserve_band(s, layout),
+            reference,
             big: true,
             y_range: None,
             legend: false,
             x_percent: xl.contains("% of normal"),
             legend_fit: false,
         },
-        &sweep_lines(s, layout, "pelvic_drop_cm"),
+        &sweep_lines(s, layout, key),
     )?;
     if let Some(b) = bottom {
         panel(
@@ -1626,13 +1705,21 @@ pub fn sweep_headline(path: &Path, s: &Summary, layout: &SweepLayout) -> DrawRes
 /// All measures against the swept parameter, 2 x 4 panels.
 pub fn sweep_measures(path: &Path, s: &Summary, layout: &SweepLayout) -> DrawResult {
     let root = BitMapBackend::new(path, (1800, 1000)).into_drawing_area();
+    let dynamic = s.dynamic();
     let body = titled(
         &root,
         "What changes down the chain as the parameter changes",
-        &format!(
-            "x axis: {}. Steady values of the runs that held; the others are marked on the x axis and timed in the second panel.",
-            layout.x_label
-        ),
+        &if dynamic {
+            format!(
+                "x axis: {}. Largest values during the task of the runs that completed it; the others are marked on the x axis and timed in the second panel.",
+                layout.x_label
+            )
+        } else {
+            format!(
+                "x axis: {}. Steady values of the runs that held; the others are marked on the x axis and timed in the second panel.",
+                layout.x_label
+            )
+        },
     )?;
     let curves = curve_key(s, layout);
     let markers = sweep_markers(s, KeyKind::Steady);
@@ -1654,8 +1741,8 @@ pub fn sweep_measures(path: &Path, s: &Summary, layout: &SweepLayout) -> DrawRes
         legend_fit: false,
     };
     let mut k = 0;
-    for m in MEASURES {
-        if m.key == "pelvic_drop_deg" {
+    for m in if dynamic { PEAK_MEASURES } else { MEASURES } {
+        if m.key == "pelvic_drop_deg" || m.key.is_empty() {
             // Second panel: the times, comparable for every run.
             let mut o = opts(
                 "Time to 2 cm drop (o) and to the fall (X)",
@@ -1672,6 +1759,11 @@ pub fn sweep_measures(path: &Path, s: &Summary, layout: &SweepLayout) -> DrawRes
         o.x_label = &xl;
         panel(&areas[k], &o, &sweep_lines(s, layout, m.key))?;
         k += 1;
+    }
+    if dynamic {
+        marker_key(&foot, &curves, &markers)?;
+        root.present()?;
+        return Ok(());
     }
     // Last panel: abductor effort against the usable capacity.
     let mut o = if s.has_effort() {
