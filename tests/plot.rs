@@ -6,9 +6,9 @@
 //! with glute max at 200 % ("squats"), and abductors at 60 % ("abductor training").
 
 use hipdrop::plot::{
-    deepest_row, deepest_words, describe_run, fppa_2d, gif_frame_plan, heat_cell, hold_last_frame,
-    knee_verdict, plot_dir, read_summary, read_timeseries, reading, select_comparisons, shown_row,
-    style, PlotOptions, RunStatus, Side, TaskKind,
+    deepest_row, deepest_words, describe_run, fppa_2d, gif_frame_plan, gif_rows, heat_cell,
+    hold_last_frame, knee_verdict, plot_dir, read_summary, read_timeseries, reading,
+    select_comparisons, shown_row, style, PlotOptions, RunStatus, Side, TaskKind,
 };
 use std::path::{Path, PathBuf};
 
@@ -641,11 +641,45 @@ fn squat_sweep_plots_the_deepest_point_from_the_front() {
         png_size(&dir.join("figures/knee_flexion_chain.png")),
         (1800, 1100)
     );
+    // The GIF of a squat plays the whole movement and holds the end.
+    let gifs: Vec<&String> = names.iter().filter(|n| n.ends_with(".gif")).collect();
+    assert!(!gifs.is_empty(), "{names:?}");
+    for g in gifs {
+        let id = g.trim_end_matches("_stance.gif");
+        let ts = read_timeseries(&dir, id).unwrap().unwrap();
+        let deep = deepest_row(&ts).unwrap();
+        let rows = gif_rows(ts.len(), PlotOptions::default().gif_max_frames, Some(deep));
+        assert_eq!(rows.first(), Some(&0));
+        assert_eq!(rows.last(), Some(&(ts.len() - 1)));
+        assert!(rows.contains(&deep), "{id}: deepest row shown");
+        let (n, _, delays) = gif_frames(&dir.join("figures").join(g));
+        assert_eq!(n, rows.len(), "{id}");
+        let last = *delays.last().unwrap();
+        assert_eq!(
+            last as u32,
+            hipdrop::plot::GIF_HOLD_MS / 10,
+            "{id}: the end is held"
+        );
+        assert!(delays[..n - 1].iter().all(|&d| d < last), "{id}");
+    }
     let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
     assert!(
         html.contains("seen from the front at the deepest point, knee"),
         "caption"
     );
+    assert!(html.contains("the whole single-leg squat"), "gif caption");
     assert!(html.contains("in the single-leg squat"), "comparison title");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn gif_rows_play_everything_and_pass_through_the_kept_row() {
+    let v = gif_rows(301, 120, None);
+    assert_eq!((v[0], *v.last().unwrap()), (0, 300));
+    assert!(v.windows(2).all(|w| w[1] > w[0]));
+    let k = gif_rows(301, 120, Some(97));
+    assert_eq!(k.len(), v.len(), "same number of frames");
+    assert!(k.contains(&97) && k.windows(2).all(|w| w[1] > w[0]));
+    assert_eq!(gif_rows(301, 120, Some(99)), v, "already a frame");
+    assert!(gif_rows(0, 120, None).is_empty());
 }

@@ -33,11 +33,24 @@ pub fn gif_frame_plan(rows: usize, max_frames: usize) -> (usize, usize) {
     (stride, animated)
 }
 
-fn frame_rows(rows: usize, max_frames: usize) -> Vec<usize> {
+/// The rows a GIF shows: every `stride`-th row from the first, and the last row (see
+/// [`gif_frame_plan`]), so the whole recording plays, the end held for [`GIF_HOLD_MS`].
+/// `keep` (a squat's deepest row) replaces the nearest planned row between the first
+/// and the last, so the animation passes through the deepest pose itself without
+/// changing the frame count or the pace.
+pub fn gif_rows(rows: usize, max_frames: usize, keep: Option<usize>) -> Vec<usize> {
+    if rows == 0 {
+        return Vec::new();
+    }
     let (stride, _) = gif_frame_plan(rows, max_frames);
     let mut v: Vec<usize> = (0..rows).step_by(stride).collect();
     if v.last() != Some(&(rows - 1)) {
         v.push(rows - 1);
+    }
+    if let Some(k) = keep.filter(|&k| k < rows && !v.contains(&k)) {
+        if let Some(i) = (1..v.len().saturating_sub(1)).min_by_key(|&i| v[i].abs_diff(k)) {
+            v[i] = k;
+        }
     }
     v
 }
@@ -954,7 +967,12 @@ pub fn animation(
     side: Side,
     max_frames: usize,
 ) -> DrawResult {
-    let rows = frame_rows(ts.len(), max_frames);
+    let keep = if s.rows[r].task.is_dynamic() {
+        deepest_row(ts)
+    } else {
+        None
+    };
+    let rows = gif_rows(ts.len(), max_frames, keep);
     let (stride, _) = gif_frame_plan(ts.len(), max_frames);
     let t = ts.time();
     let dt = if t.len() >= 2 {
@@ -989,6 +1007,7 @@ where
     let t = ts.time();
     let task = s.rows[r].task;
     let dynamic = task.is_dynamic();
+    let deepest = deepest_row(ts);
     let mut view = View::of(&[ts], dynamic);
     if task == TaskKind::StepDown {
         view = view.with_box(ts, side);
@@ -1016,9 +1035,15 @@ where
             if bad { style::REFERENCE } else { style::TRUNK },
         )];
         if dynamic {
+            let phase = match deepest {
+                Some(d) if row < d => "going down",
+                Some(d) if row == d => "deepest point",
+                Some(_) => "coming back up",
+                None => "",
+            };
             l.push((
                 format!(
-                    "knee flexion {}°   FPPA {}°",
+                    "knee flexion {}° ({phase})   FPPA {}°",
                     super::text::num(ts.at("knee_flexion_deg", row), 0),
                     super::text::num(fppa_2d(ts, row, side).unwrap_or(f64::NAN), 1)
                 ),

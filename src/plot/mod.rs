@@ -26,7 +26,7 @@ pub mod style;
 pub mod text;
 
 pub use body::{
-    deepest_words, fppa_2d, gif_frame_plan, hold_last_frame, shown_row, trunk_lean_words,
+    deepest_words, fppa_2d, gif_frame_plan, gif_rows, hold_last_frame, shown_row, trunk_lean_words,
     GIF_HOLD_MS,
 };
 pub use data::{

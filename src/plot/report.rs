@@ -1084,10 +1084,16 @@ pub fn render(
             esc(&describe_run(s, rf.row))
         );
         if let Some(g) = &rf.gif {
-            h.push_str(&embed(
-                g,
-                "the stance from its start, seen from behind (animated)",
-            )?);
+            let what = match row.task {
+                super::data::TaskKind::SingleLegStance => {
+                    "the stance from its start, seen from behind (animated)".to_string()
+                }
+                t => format!(
+                    "the whole {}, seen from the front: down, back up and standing, the last frame held (animated, half speed)",
+                    super::body::task_words(t).to_lowercase()
+                ),
+            };
+            h.push_str(&embed(g, &what)?);
         }
         for (p, t) in &rf.files {
             h.push_str(&embed(p, t)?);
