@@ -683,3 +683,72 @@ fn gif_rows_play_everything_and_pass_through_the_kept_row() {
     assert_eq!(gif_rows(301, 120, Some(99)), v, "already a frame");
     assert!(gif_rows(0, 120, None).is_empty());
 }
+
+const SQUAT_HEADER: &str = "run_id,strength.hip_abductors,task.kind,pelvic_drop_deg,pelvic_drop_cm,knee_fppa_deg,pelvic_drop_peak_deg,pelvic_drop_peak_cm,knee_fppa_peak_deg,knee_medial_shift_peak_mm,hip_adduction_peak_deg,hip_internal_rotation_peak_deg,knee_flexion_peak_deg,glut_med_activation_peak,time_to_trendelenburg_s,status,status_time_s,status_detail";
+
+/// A squat run: abductors `a`, largest FPPA `fppa`, status, its time, time to 2 cm.
+fn squat_row(id: usize, a: f64, fppa: f64, status: &str, t: &str, t2: &str) -> String {
+    format!(
+        "r{id:04},{a},single_leg_squat,0.1,0.0,1.1,1.3,0.6,{fppa},26,11.2,6.9,60.8,{},{t2},{status},{t},",
+        1.0 - a / 2.0
+    )
+}
+
+fn squat_reading(rows: &[String]) -> (hipdrop::plot::Summary, String) {
+    let s = summary_of("squat", SQUAT_HEADER, rows);
+    assert!(s.rows.iter().all(|r| r.task == TaskKind::SingleLegSquat));
+    let all = reading(&s, &[]).join("\n");
+    (s, all)
+}
+
+#[test]
+fn squat_reading_calls_flat_flat_and_a_failure_below_it_a_cliff() {
+    let (_, all) = squat_reading(&[
+        squat_row(0, 1.0, 8.38, "ok", "", ""),
+        squat_row(1, 0.8, 8.39, "ok", "", ""),
+        squat_row(2, 0.6, 8.40, "ok", "", ""),
+        squat_row(3, 0.5, 8.3, "still_falling", "3", "2.72"),
+        squat_row(4, 0.4, 7.5, "lost_balance", "0.6", "0.32"),
+    ]);
+    for word in ["grows", "grew", "increase"] {
+        assert!(!all.contains(word), "says {word:?}: {all}");
+    }
+    assert!(all.contains("did not grow"), "{all}");
+    assert!(all.contains("cliff"), "{all}");
+    assert!(all.contains("8.4°"), "{all}");
+    assert!(
+        all.contains("8.4 ± 5.1°") && all.contains("Herrington 2014"),
+        "{all}"
+    );
+    assert!(all.contains("lost its balance after 0.60 s"), "{all}");
+    assert!(!all.contains("held the stance"), "{all}");
+}
+
+#[test]
+fn squat_reading_says_grew_only_beyond_the_detectable_difference() {
+    // Larger the weaker, by less than the 7.5 deg a 2D camera can detect: not "grew".
+    let (_, small) = squat_reading(&[
+        squat_row(0, 1.0, 8.0, "ok", "", ""),
+        squat_row(1, 0.8, 9.0, "ok", "", ""),
+        squat_row(2, 0.6, 10.5, "ok", "", ""),
+    ]);
+    assert!(
+        !small.contains("grew") && !small.contains("grows"),
+        "{small}"
+    );
+    assert!(
+        small.contains("Munro 2012") && small.contains("2.5°"),
+        "{small}"
+    );
+    assert!(!small.contains("cliff"), "no run failed: {small}");
+    // By more: it grew, with the numbers.
+    let (_, big) = squat_reading(&[
+        squat_row(0, 1.0, 4.0, "ok", "", ""),
+        squat_row(1, 0.8, 8.0, "ok", "", ""),
+        squat_row(2, 0.6, 14.0, "ok", "", ""),
+    ]);
+    assert!(
+        big.contains("grew from 4.0°") && big.contains("to 14.0°"),
+        "{big}"
+    );
+}
