@@ -668,6 +668,8 @@ fn squat_sweep_plots_the_deepest_point_from_the_front() {
         "caption"
     );
     assert!(html.contains("the whole single-leg squat"), "gif caption");
+    assert!(html.contains("completed the task"), "outcome of the ok run");
+    assert!(!html.contains("held the stance"), "a squat holds no stance");
     assert!(html.contains("in the single-leg squat"), "comparison title");
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -159,6 +159,16 @@ impl RunRow {
         Some(self.metric(name)).filter(|x| x.is_finite())
     }
 
+    /// How the run ended in words: [`RunStatus::describe`], except that a squat or
+    /// step-down that ended `ok` "completed the task" (it did not hold a stance).
+    pub fn status_words(&self) -> &'static str {
+        if self.status == RunStatus::Ok && self.task.is_dynamic() {
+            "completed the task"
+        } else {
+            self.status.describe()
+        }
+    }
+
     /// When the model fell (`status_time_s` of a `lost_balance` run).
     pub fn fall_time_s(&self) -> Option<f64> {
         self.status_time_s

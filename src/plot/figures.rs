@@ -2283,7 +2283,7 @@ fn run_subtitle(s: &Summary, r: usize) -> String {
         out.push_str(&format!(" ({cap})"));
     }
     out.push_str(": ");
-    out.push_str(row.status.describe());
+    out.push_str(row.status_words());
     if let Some(t) = row.status_time_s.filter(|_| !row.status.held()) {
         out.push_str(&format!(" at {} s", num(t, 2)));
     }

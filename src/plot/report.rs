@@ -1489,7 +1489,7 @@ pub fn render(
             };
             let _ = write!(h, "<td>{eff}</td>");
         }
-        let mut outcome = row.status.describe().to_string();
+        let mut outcome = row.status_words().to_string();
         if let Some(t) = row.status_time_s.filter(|_| row.status != RunStatus::Ok) {
             let _ = write!(outcome, " at {}", secs(t));
         }
