@@ -522,56 +522,58 @@ pub fn read_timeseries(dir: &Path, run_id: &str) -> Result<Option<TimeSeries>, P
 pub use crate::model::Side;
 pub use crate::task::TaskKind;
 
-/// The `task.kind` recorded for a run: in `dir/runs/<run_id>/result.json` (any
-/// `"task": {"kind": ...}` in it), else in the resolved scenario of `dir/manifest.json`.
-/// `None` when neither records one (older outputs: single-leg stance).
-pub fn recorded_task_kind(dir: &Path, run_id: &str) -> Option<TaskKind> {
-    fn find(v: &serde_json::Value) -> Option<TaskKind> {
-        match v {
-            serde_json::Value::Object(o) => {
-                if let Some(k) = o
-                    .get("task")
-                    .and_then(|t| t.get("kind"))
-                    .and_then(|k| k.as_str())
-                    .and_then(TaskKind::parse)
-                {
-                    return Some(k);
-                }
-                if let Some(k) = o
-                    .get("task.kind")
-                    .and_then(|k| k.as_str())
-                    .and_then(TaskKind::parse)
-                {
-                    return Some(k);
-                }
-                o.values().find_map(find)
-            }
-            serde_json::Value::Array(a) => a.iter().find_map(find),
-            _ => None,
+/// A `task.kind` anywhere in a JSON value: `"task": {"kind": ...}` or `"task.kind": ...`.
+fn find_task_kind(v: &serde_json::Value) -> Option<TaskKind> {
+    match v {
+        serde_json::Value::Object(o) => {
+            let direct = o
+                .get("task")
+                .and_then(|t| t.get("kind"))
+                .or_else(|| o.get("task.kind"))
+                .and_then(|k| k.as_str())
+                .and_then(TaskKind::parse);
+            direct.or_else(|| o.values().find_map(find_task_kind))
         }
+        serde_json::Value::Array(a) => a.iter().find_map(find_task_kind),
+        _ => None,
     }
-    let read = |p: PathBuf| {
-        std::fs::read_to_string(p)
-            .ok()
-            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-    };
-    read(dir.join("runs").join(run_id).join("result.json"))
-        .as_ref()
-        .and_then(find)
-        .or_else(|| {
-            let m = read(dir.join("manifest.json"))?;
-            m.get("resolved").and_then(find).or_else(|| find(&m))
-        })
 }
 
-/// Set each row's [`RunRow::task`] from the recorded files where the summary has no
-/// `task.kind` column.
+fn read_json(p: &Path) -> Option<serde_json::Value> {
+    std::fs::read_to_string(p)
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+}
+
+/// The `task.kind` recorded for a run: in `dir/runs/<run_id>/result.json` if that
+/// records one, else in the resolved scenario of `dir/manifest.json`. `None` when
+/// neither does (older outputs: single-leg stance).
+pub fn recorded_task_kind(dir: &Path, run_id: &str) -> Option<TaskKind> {
+    run_task_kind(dir, run_id).or_else(|| manifest_task_kind(dir))
+}
+
+fn run_task_kind(dir: &Path, run_id: &str) -> Option<TaskKind> {
+    read_json(&dir.join("runs").join(run_id).join("result.json"))
+        .as_ref()
+        .and_then(find_task_kind)
+}
+
+fn manifest_task_kind(dir: &Path) -> Option<TaskKind> {
+    let m = read_json(&dir.join("manifest.json"))?;
+    m.get("resolved")
+        .and_then(find_task_kind)
+        .or_else(|| find_task_kind(&m))
+}
+
+/// Set each row's [`RunRow::task`] from the recorded files ([`recorded_task_kind`];
+/// the manifest is read once) where the summary has no `task.kind` column.
 pub fn read_task_kinds(dir: &Path, s: &mut Summary) {
     if s.param_index("task.kind").is_some() {
         return;
     }
+    let base = manifest_task_kind(dir);
     for r in &mut s.rows {
-        if let Some(k) = recorded_task_kind(dir, &r.run_id) {
+        if let Some(k) = run_task_kind(dir, &r.run_id).or(base) {
             r.task = k;
         }
     }
