@@ -15,6 +15,12 @@
 //! - the demo runs: an animated GIF of the stance and side-by-side comparisons
 //!   chosen by [`select_comparisons`].
 //!
+//! Squats and step-downs (`task.kind`, from the summary or the recorded scenario) are
+//! shown as a camera in front sees them, at the deepest point (the row of largest knee
+//! flexion, [`deepest_row`]) with the FPPA drawn as a 2D camera measures it; their GIF
+//! plays the whole movement; the chain is drawn against the knee's flexion; and sweeps
+//! compare the runs that completed the task (`ok`) on their whole-run peaks.
+//!
 //! Text is set in the bundled DejaVu Sans font (`assets/fonts/`), so rendering needs no
 //! system font libraries.
 
