@@ -6,8 +6,9 @@
 //! with glute max at 200 % ("squats"), and abductors at 60 % ("abductor training").
 
 use hipdrop::plot::{
-    describe_run, gif_frame_plan, heat_cell, hold_last_frame, knee_verdict, plot_dir, read_summary,
-    reading, select_comparisons, style, PlotOptions, RunStatus,
+    deepest_row, deepest_words, describe_run, fppa_2d, gif_frame_plan, gif_rows, heat_cell,
+    hold_last_frame, knee_verdict, plot_dir, read_summary, read_timeseries, reading,
+    select_comparisons, shown_row, style, PlotOptions, RunStatus, Side, TaskKind,
 };
 use std::path::{Path, PathBuf};
 
@@ -523,4 +524,233 @@ fn old_outputs_get_peaks_and_times_from_the_time_series() {
     assert!(html.contains("predates the usable-capacity measure"));
     assert!(!html.contains("-0.0"));
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn short_of_depth_is_parsed_described_and_never_held() {
+    assert_eq!(RunStatus::parse("short_of_depth"), RunStatus::ShortOfDepth);
+    assert!(!RunStatus::ShortOfDepth.held());
+    assert_eq!(
+        RunStatus::ShortOfDepth.describe(),
+        "did not reach the task's depth"
+    );
+    let s = summary_of(
+        "short",
+        NEW_HEADER,
+        &[
+            row(0, 1.0, false, 0.3, "ok", "", ""),
+            format!(
+                "{}the stance knee reached 50.1 deg of the 60 deg squat depth",
+                row(1, 0.4, false, 1.5, "short_of_depth", "3", "")
+            ),
+        ],
+    );
+    assert_eq!(s.rows[1].status, RunStatus::ShortOfDepth);
+    assert!(s.rows[1].steady("pelvic_drop_cm").is_none());
+    let d = describe_run(&s, 1);
+    assert!(!d.contains("held"), "{d}");
+    assert!(d.contains("did not reach the task's depth"), "{d}");
+    assert!(d.contains("50.1 deg"), "{d}");
+    let all = reading(&s, &[]).join(" ");
+    assert!(all.contains("did not reach the task's depth"), "{all}");
+}
+
+/// Three runs of `scenarios/squat_strength_sweep.toml` (abductors 100 %: ok, 50 %:
+/// still falling, 45 %: lost balance), every 5th row, hip muscles only; the task kind is
+/// in `manifest.json`'s resolved scenario, as `hipdrop run` writes it.
+fn squat_fixture() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/plot_squat_fixture")
+}
+
+#[test]
+fn dynamic_task_is_shown_at_the_deepest_point() {
+    let dir = squat_fixture();
+    let mut s = read_summary(&dir).unwrap();
+    assert_eq!(
+        s.rows[0].task,
+        TaskKind::SingleLegStance,
+        "nothing read yet"
+    );
+    hipdrop::plot::data::read_task_kinds(&dir, &mut s);
+    assert!(s.rows.iter().all(|r| r.task == TaskKind::SingleLegSquat));
+    let ts = read_timeseries(&dir, &s.rows[0].run_id).unwrap().unwrap();
+    let k = ts.col("knee_flexion_deg").unwrap();
+    let d = deepest_row(&ts).unwrap();
+    assert!(k.iter().all(|&v| v <= k[d]), "row {d} is not the deepest");
+    assert!(d > 0 && d < ts.len() - 1, "the squat's bottom is mid-run");
+    assert!(k[d] > 55.0, "{}", k[d]);
+    assert_eq!(shown_row(&s, 0, &ts), d);
+    assert_eq!(
+        deepest_words(&ts, d),
+        format!("deepest point, knee {}°", k[d].round())
+    );
+    // The camera's angle from the recorded landmarks is the recorded FPPA.
+    let f = fppa_2d(&ts, d, Side::Right).unwrap();
+    assert!((f - ts.at("knee_fppa_deg", d)).abs() < 0.05, "{f}");
+    // Single-leg stance: the last row (steady state).
+    s.rows[0].task = TaskKind::SingleLegStance;
+    assert_eq!(shown_row(&s, 0, &ts), ts.len() - 1);
+}
+
+#[test]
+fn deepest_row_is_the_first_of_the_largest_knee_flexion() {
+    let dir = std::env::temp_dir().join(format!("hipdrop_plot_deep_{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("r0_timeseries.csv"),
+        "time_s,knee_flexion_deg\n0,10\n0.1,,\n0.2,61\n0.3,61\n0.4,20\n0.5,10\n",
+    )
+    .unwrap();
+    let ts = read_timeseries(&dir, "r0").unwrap().unwrap();
+    assert_eq!(deepest_row(&ts), Some(2));
+    std::fs::write(
+        dir.join("r1_timeseries.csv"),
+        "time_s,knee_flexion_deg\n0,\n",
+    )
+    .unwrap();
+    assert_eq!(
+        deepest_row(&read_timeseries(&dir, "r1").unwrap().unwrap()),
+        None
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn squat_sweep_plots_the_deepest_point_from_the_front() {
+    let dir = std::env::temp_dir().join(format!("hipdrop_plot_squat_{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    for e in std::fs::read_dir(squat_fixture()).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), dir.join(e.file_name())).unwrap();
+    }
+    let files = plot_dir(&dir, &PlotOptions::default()).expect("plotting the squat fixture");
+    let names: Vec<String> = files
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().to_string())
+        .collect();
+    for n in [
+        "r0000_f8d3f7b9_frontal.png",
+        "compare_strong_vs_weak.png",
+        "knee_flexion_chain.png",
+    ] {
+        assert!(names.iter().any(|x| x == n), "{n} not in {names:?}");
+    }
+    assert_eq!(
+        png_size(&dir.join("figures/knee_flexion_chain.png")),
+        (1800, 1100)
+    );
+    // The GIF of a squat plays the whole movement and holds the end.
+    let gifs: Vec<&String> = names.iter().filter(|n| n.ends_with(".gif")).collect();
+    assert!(!gifs.is_empty(), "{names:?}");
+    for g in gifs {
+        let id = g.trim_end_matches("_stance.gif");
+        let ts = read_timeseries(&dir, id).unwrap().unwrap();
+        let deep = deepest_row(&ts).unwrap();
+        let rows = gif_rows(ts.len(), PlotOptions::default().gif_max_frames, Some(deep));
+        assert_eq!(rows.first(), Some(&0));
+        assert_eq!(rows.last(), Some(&(ts.len() - 1)));
+        assert!(rows.contains(&deep), "{id}: deepest row shown");
+        let (n, _, delays) = gif_frames(&dir.join("figures").join(g));
+        assert_eq!(n, rows.len(), "{id}");
+        let last = *delays.last().unwrap();
+        assert_eq!(
+            last as u32,
+            hipdrop::plot::GIF_HOLD_MS / 10,
+            "{id}: the end is held"
+        );
+        assert!(delays[..n - 1].iter().all(|&d| d < last), "{id}");
+    }
+    let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    assert!(
+        html.contains("seen from the front at the deepest point, knee"),
+        "caption"
+    );
+    assert!(html.contains("the whole single-leg squat"), "gif caption");
+    assert!(html.contains("completed the task"), "outcome of the ok run");
+    assert!(!html.contains("held the stance"), "a squat holds no stance");
+    assert!(html.contains("in the single-leg squat"), "comparison title");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn gif_rows_play_everything_and_pass_through_the_kept_row() {
+    let v = gif_rows(301, 120, None);
+    assert_eq!((v[0], *v.last().unwrap()), (0, 300));
+    assert!(v.windows(2).all(|w| w[1] > w[0]));
+    let k = gif_rows(301, 120, Some(97));
+    assert_eq!(k.len(), v.len(), "same number of frames");
+    assert!(k.contains(&97) && k.windows(2).all(|w| w[1] > w[0]));
+    assert_eq!(gif_rows(301, 120, Some(99)), v, "already a frame");
+    assert!(gif_rows(0, 120, None).is_empty());
+}
+
+const SQUAT_HEADER: &str = "run_id,strength.hip_abductors,task.kind,pelvic_drop_deg,pelvic_drop_cm,knee_fppa_deg,pelvic_drop_peak_deg,pelvic_drop_peak_cm,knee_fppa_peak_deg,knee_medial_shift_peak_mm,hip_adduction_peak_deg,hip_internal_rotation_peak_deg,knee_flexion_peak_deg,glut_med_activation_peak,time_to_trendelenburg_s,status,status_time_s,status_detail";
+
+/// A squat run: abductors `a`, largest FPPA `fppa`, status, its time, time to 2 cm.
+fn squat_row(id: usize, a: f64, fppa: f64, status: &str, t: &str, t2: &str) -> String {
+    format!(
+        "r{id:04},{a},single_leg_squat,0.1,0.0,1.1,1.3,0.6,{fppa},26,11.2,6.9,60.8,{},{t2},{status},{t},",
+        1.0 - a / 2.0
+    )
+}
+
+fn squat_reading(rows: &[String]) -> (hipdrop::plot::Summary, String) {
+    let s = summary_of("squat", SQUAT_HEADER, rows);
+    assert!(s.rows.iter().all(|r| r.task == TaskKind::SingleLegSquat));
+    let all = reading(&s, &[]).join("\n");
+    (s, all)
+}
+
+#[test]
+fn squat_reading_calls_flat_flat_and_a_failure_below_it_a_cliff() {
+    let (_, all) = squat_reading(&[
+        squat_row(0, 1.0, 8.38, "ok", "", ""),
+        squat_row(1, 0.8, 8.39, "ok", "", ""),
+        squat_row(2, 0.6, 8.40, "ok", "", ""),
+        squat_row(3, 0.5, 8.3, "still_falling", "3", "2.72"),
+        squat_row(4, 0.4, 7.5, "lost_balance", "0.6", "0.32"),
+    ]);
+    for word in ["grows", "grew", "increase"] {
+        assert!(!all.contains(word), "says {word:?}: {all}");
+    }
+    assert!(all.contains("did not grow"), "{all}");
+    assert!(all.contains("cliff"), "{all}");
+    assert!(all.contains("8.4°"), "{all}");
+    assert!(
+        all.contains("8.4 ± 5.1°") && all.contains("Herrington 2014"),
+        "{all}"
+    );
+    assert!(all.contains("lost its balance after 0.60 s"), "{all}");
+    assert!(!all.contains("held the stance"), "{all}");
+}
+
+#[test]
+fn squat_reading_says_grew_only_beyond_the_detectable_difference() {
+    // Larger the weaker, by less than the 7.5 deg a 2D camera can detect: not "grew".
+    let (_, small) = squat_reading(&[
+        squat_row(0, 1.0, 8.0, "ok", "", ""),
+        squat_row(1, 0.8, 9.0, "ok", "", ""),
+        squat_row(2, 0.6, 10.5, "ok", "", ""),
+    ]);
+    assert!(
+        !small.contains("grew") && !small.contains("grows"),
+        "{small}"
+    );
+    assert!(
+        small.contains("Munro 2012") && small.contains("2.5°"),
+        "{small}"
+    );
+    assert!(!small.contains("cliff"), "no run failed: {small}");
+    // By more: it grew, with the numbers.
+    let (_, big) = squat_reading(&[
+        squat_row(0, 1.0, 4.0, "ok", "", ""),
+        squat_row(1, 0.8, 8.0, "ok", "", ""),
+        squat_row(2, 0.6, 14.0, "ok", "", ""),
+    ]);
+    assert!(
+        big.contains("grew from 4.0°") && big.contains("to 14.0°"),
+        "{big}"
+    );
 }

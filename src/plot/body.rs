@@ -2,7 +2,7 @@
 //! right is on the image's right (world z to the right, y up), so the picture matches
 //! what a coach standing behind the athlete sees.
 
-use super::data::{Side, Summary, TimeSeries};
+use super::data::{deepest_row, Side, Summary, TaskKind, TimeSeries};
 use super::figures::DrawResult;
 use super::style::{self, FONT};
 use super::{run_caption, Comparison};
@@ -33,11 +33,24 @@ pub fn gif_frame_plan(rows: usize, max_frames: usize) -> (usize, usize) {
     (stride, animated)
 }
 
-fn frame_rows(rows: usize, max_frames: usize) -> Vec<usize> {
+/// The rows a GIF shows: every `stride`-th row from the first, and the last row (see
+/// [`gif_frame_plan`]), so the whole recording plays, the end held for [`GIF_HOLD_MS`].
+/// `keep` (a squat's deepest row) replaces the nearest planned row between the first
+/// and the last, so the animation passes through the deepest pose itself without
+/// changing the frame count or the pace.
+pub fn gif_rows(rows: usize, max_frames: usize, keep: Option<usize>) -> Vec<usize> {
+    if rows == 0 {
+        return Vec::new();
+    }
     let (stride, _) = gif_frame_plan(rows, max_frames);
     let mut v: Vec<usize> = (0..rows).step_by(stride).collect();
     if v.last() != Some(&(rows - 1)) {
         v.push(rows - 1);
+    }
+    if let Some(k) = keep.filter(|&k| k < rows && !v.contains(&k)) {
+        if let Some(i) = (1..v.len().saturating_sub(1)).min_by_key(|&i| v[i].abs_diff(k)) {
+            v[i] = k;
+        }
     }
     v
 }
@@ -104,11 +117,6 @@ pub fn hold_last_frame(bytes: &mut [u8], centis: u16) -> Result<(), String> {
     Ok(())
 }
 
-/// Projection onto the image plane: (z, y).
-fn uv(p: [f64; 3]) -> (f64, f64) {
-    (p[2], p[1])
-}
-
 /// The region of the image plane to show, common to all rows of one or more runs.
 #[derive(Clone, Copy)]
 struct View {
@@ -117,10 +125,40 @@ struct View {
     v0: f64,
     v1: f64,
     ground: f64,
+    /// Seen from the front (a camera in front of the person, as the FPPA is filmed):
+    /// the person's right on the image's left. Otherwise from behind.
+    mirror: bool,
+    /// A step-down's box under the stance foot: (left, right, top) on the image.
+    step_box: Option<(f64, f64, f64)>,
 }
 
 impl View {
-    fn of(runs: &[&TimeSeries]) -> View {
+    /// Projection onto the image plane: (z, y) from behind, (-z, y) from the front.
+    fn uv(&self, p: [f64; 3]) -> (f64, f64) {
+        if self.mirror {
+            (-p[2], p[1])
+        } else {
+            (p[2], p[1])
+        }
+    }
+
+    /// With the box of a step-down drawn under the stance foot of `ts` (its height: the
+    /// stance foot's lowest landmark at the start).
+    fn with_box(mut self, ts: &TimeSeries, stance: Side) -> View {
+        let st = stance.suffix();
+        let feet: Vec<[f64; 3]> = ["toe", "ankle"]
+            .iter()
+            .filter_map(|n| ts.landmark(&format!("{n}_{st}"), 0))
+            .collect();
+        let top = feet.iter().map(|p| p[1]).fold(f64::INFINITY, f64::min);
+        if let (Some(a), true) = (feet.last(), top > self.ground + 0.03) {
+            let u = self.uv(*a).0;
+            self.step_box = Some((u - 0.16, u + 0.16, top - 0.01));
+        }
+        self
+    }
+
+    fn of(runs: &[&TimeSeries], mirror: bool) -> View {
         let mut lo_y = f64::INFINITY;
         let mut hi_y = f64::NEG_INFINITY;
         let mut cu = 0.0;
@@ -138,7 +176,7 @@ impl View {
             }
             for name in ["hip_r", "hip_l"] {
                 if let Some(p) = ts.landmark(name, 0) {
-                    cu += p[2];
+                    cu += if mirror { -p[2] } else { p[2] };
                     n += 1.0;
                 }
             }
@@ -162,6 +200,8 @@ impl View {
             v0: ground - 0.08,
             v1: hi_y + 0.32,
             ground,
+            mirror,
+            step_box: None,
         }
     }
 
@@ -192,6 +232,9 @@ struct Annotate {
     labels: bool,
     /// Font scale (1 = 1000 px tall figure).
     scale: f64,
+    /// The FPPA as a 2D camera measures it: the hip-knee and knee-ankle lines and the
+    /// angle between them.
+    fppa: bool,
 }
 
 fn line<DB: DrawingBackend>(
@@ -229,8 +272,10 @@ where
 }
 
 /// Draw the skeleton of row `row` (thin grey when `ghost`).
+#[allow(clippy::too_many_arguments)]
 fn skeleton<DB: DrawingBackend>(
     chart: &mut Chart<DB>,
+    view: &View,
     ts: &TimeSeries,
     row: usize,
     stance: Side,
@@ -240,7 +285,7 @@ fn skeleton<DB: DrawingBackend>(
 where
     DB::ErrorType: 'static,
 {
-    let lm = |n: &str| ts.landmark(n, row).map(uv);
+    let lm = |n: &str| ts.landmark(n, row).map(|p| view.uv(p));
     let (limb_w, pelvis_w, trunk_w) = if ghost { (3, 3, 3) } else { (9, 8, 12) };
     let grey = style::GHOST;
     let color = |side: Side| {
@@ -346,10 +391,26 @@ where
         &RGBColor(160, 150, 130),
         2,
     )?;
-    if let Some(g) = ghost_row {
-        skeleton(&mut chart, ts, g, stance, true, px_per_m)?;
+    if let Some((b0, b1, top)) = view.step_box {
+        chart.draw_series(std::iter::once(Rectangle::new(
+            [(b0, view.ground), (b1, top)],
+            RGBColor(222, 214, 198).filled(),
+        )))?;
+        chart.draw_series(std::iter::once(Rectangle::new(
+            [(b0, view.ground), (b1, top)],
+            RGBColor(160, 150, 130).stroke_width(2),
+        )))?;
     }
-    let lm = |n: &str| ts.landmark(n, row).map(uv);
+    if let Some(g) = ghost_row {
+        skeleton(&mut chart, view, ts, g, stance, true, px_per_m)?;
+    }
+    let lm = |n: &str| ts.landmark(n, row).map(|p| view.uv(p));
+    // The stance leg's lateral side on the image: +u from behind for the right leg.
+    let lat0: f64 = if (stance == Side::Right) != view.mirror {
+        1.0
+    } else {
+        -1.0
+    };
     let st = stance.suffix();
     let sw = stance.other().suffix();
     // Level line through the stance ASIS and the drop bracket at the swing ASIS.
@@ -406,11 +467,11 @@ where
         lm(&format!("ankle_{st}")),
     ) {
         dashed(&mut chart, &[hp, an], &style::TRUNK, 2)?;
-        if ann.labels {
+        if ann.labels && !ann.fppa {
             let fppa = ts.at("knee_fppa_deg", row);
             let shift = ts.at("knee_medial_shift_mm", row);
             // Write on the lateral side of the stance knee.
-            let lat = if stance == Side::Right { 1.0 } else { -1.0 };
+            let lat = lat0;
             let hpos = if lat > 0.0 { HPos::Left } else { HPos::Right };
             chart.plotting_area().draw(&Text::new(
                 format!("knee FPPA {}°", super::text::num(fppa, 1)),
@@ -435,7 +496,7 @@ where
         if ann.labels && lean.is_finite() {
             let mid = ((a.0 + b.0) / 2.0, (a.1 + b.1) / 2.0);
             dashed(&mut chart, &[mid, (mid.0, neck.1 + 0.04)], &style::GHOST, 2)?;
-            let lat: f64 = if stance == Side::Right { 1.0 } else { -1.0 };
+            let lat = lat0;
             let hpos = if lat > 0.0 { HPos::Left } else { HPos::Right };
             // Beside whichever of neck and mid-pelvis is further toward the stance side.
             let x = if lat > 0.0 {
@@ -456,7 +517,10 @@ where
             ))?;
         }
     }
-    skeleton(&mut chart, ts, row, stance, false, px_per_m)?;
+    skeleton(&mut chart, view, ts, row, stance, false, px_per_m)?;
+    if ann.fppa {
+        fppa_camera(&mut chart, view, ts, row, stance, lat0, ann)?;
+    }
     // Glute med line of action.
     if let (Some(o), Some(i)) = (lm("glut_med_origin"), lm("glut_med_insertion")) {
         line(&mut chart, &[o, i], &style::GLUT_MED, 7)?;
@@ -466,7 +530,7 @@ where
                 .draw(&Circle::new(p, 6, style::GLUT_MED.filled()))?;
         }
         if ann.labels {
-            let lat = if stance == Side::Right { 1.0 } else { -1.0 };
+            let lat = lat0;
             let top = if o.1 > i.1 { o } else { i };
             let hpos = if lat > 0.0 { HPos::Left } else { HPos::Right };
             chart.plotting_area().draw(&Text::new(
@@ -503,7 +567,7 @@ where
         } else {
             (style::SWING, "swing")
         };
-        let (x, hpos) = if side == Side::Right {
+        let (x, hpos) = if (side == Side::Right) != view.mirror {
             (u1 - 0.02, HPos::Right)
         } else {
             (u0 + 0.02, HPos::Left)
@@ -515,8 +579,96 @@ where
         ))?;
     }
     if ann.labels {
-        key(area, ghost_row.is_some(), ann.scale)?;
+        key(area, ghost_row.is_some(), ann.fppa, ann.scale)?;
     }
+    Ok(())
+}
+
+/// The knee's frontal plane projection angle of row `row` as a 2D camera measures it:
+/// the angle between the hip-knee and knee-ankle lines of the stance leg in the frontal
+/// plane, + when the knee sits inside (medial to) the hip-ankle line. The simulator's
+/// definition ([`crate::sim::frontal_knee`]) applied to the recorded landmarks.
+pub fn fppa_2d(ts: &TimeSeries, row: usize, stance: Side) -> Option<f64> {
+    let st = stance.suffix();
+    let p = |n: &str| {
+        ts.landmark(&format!("{n}_{st}"), row)
+            .map(|p| crate::math::Vec3::new(p[0], p[1], p[2]))
+    };
+    let (h, k, a) = (p("hip")?, p("knee")?, p("ankle")?);
+    let (fppa, _) = crate::sim::frontal_knee(h, k, a, stance);
+    fppa.is_finite().then_some(fppa)
+}
+
+/// The FPPA drawn as a camera measures it: the hip-knee line (extended past the knee,
+/// dashed), the knee-ankle line, the arc between them and the angle.
+#[allow(clippy::too_many_arguments)]
+fn fppa_camera<DB: DrawingBackend>(
+    chart: &mut Chart<DB>,
+    view: &View,
+    ts: &TimeSeries,
+    row: usize,
+    stance: Side,
+    lat: f64,
+    ann: Annotate,
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    let st = stance.suffix();
+    let lm = |n: &str| ts.landmark(&format!("{n}_{st}"), row).map(|p| view.uv(p));
+    let (Some(hp), Some(kn), Some(an)) = (lm("hip"), lm("knee"), lm("ankle")) else {
+        return Ok(());
+    };
+    let ink = RGBColor(20, 20, 20);
+    line(chart, &[hp, kn, an], &ink, 3)?;
+    let (tx, ty) = (kn.0 - hp.0, kn.1 - hp.1);
+    let tl = (tx * tx + ty * ty).sqrt().max(1e-9);
+    let (sx, sy) = (an.0 - kn.0, an.1 - kn.1);
+    let sl = (sx * sx + sy * sy).sqrt().max(1e-9);
+    let ext = sl;
+    dashed(
+        chart,
+        &[kn, (kn.0 + tx / tl * ext, kn.1 + ty / tl * ext)],
+        &ink,
+        2,
+    )?;
+    // The arc from the thigh's extension to the shank, the short way round.
+    let a0 = ty.atan2(tx);
+    let mut a1 = sy.atan2(sx);
+    while a1 - a0 > std::f64::consts::PI {
+        a1 -= 2.0 * std::f64::consts::PI;
+    }
+    while a0 - a1 > std::f64::consts::PI {
+        a1 += 2.0 * std::f64::consts::PI;
+    }
+    let r = 0.5 * sl;
+    let arc: Vec<(f64, f64)> = (0..=24)
+        .map(|i| {
+            let a = a0 + (a1 - a0) * i as f64 / 24.0;
+            (kn.0 + r * a.cos(), kn.1 + r * a.sin())
+        })
+        .collect();
+    line(chart, &arc, &style::REFERENCE, 6)?;
+    let fs = |x: f64| (x * ann.scale).round().max(10.0) as u32;
+    let hpos = if lat > 0.0 { HPos::Left } else { HPos::Right };
+    let fppa = fppa_2d(ts, row, stance).unwrap_or(f64::NAN);
+    chart.plotting_area().draw(&Text::new(
+        format!("FPPA {}°", super::text::num(fppa, 1)),
+        (kn.0 + lat * 0.07, kn.1 + 0.01),
+        bold(fs(28.0), &style::REFERENCE).pos(Pos::new(hpos, VPos::Bottom)),
+    ))?;
+    let how = if fppa > 0.5 {
+        "knee inside the hip-ankle line"
+    } else if fppa < -0.5 {
+        "knee outside the hip-ankle line"
+    } else {
+        "knee on the hip-ankle line"
+    };
+    chart.plotting_area().draw(&Text::new(
+        how.to_string(),
+        (kn.0 + lat * 0.07, kn.1 - 0.005),
+        text(fs(19.0), &style::REFERENCE).pos(Pos::new(hpos, VPos::Top)),
+    ))?;
     Ok(())
 }
 
@@ -537,7 +689,12 @@ pub fn trunk_lean_words(lean_deg: f64) -> (String, String) {
 }
 
 /// The symbol key in the top-left corner of the body figure.
-fn key<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, ghost: bool, scale: f64) -> DrawResult
+fn key<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    ghost: bool,
+    fppa: bool,
+    scale: f64,
+) -> DrawResult
 where
     DB::ErrorType: 'static,
 {
@@ -584,6 +741,18 @@ where
         },
         "level line; hip-to-ankle line",
     )?;
+    if fppa {
+        row(
+            &|y| {
+                area.draw(&PathElement::new(
+                    vec![(x, y), (x + 32, y)],
+                    style::REFERENCE.stroke_width(4),
+                ))?;
+                Ok(())
+            },
+            "FPPA: angle between hip-knee and knee-ankle lines (2D camera)",
+        )?;
+    }
     if ghost {
         row(
             &|y| {
@@ -636,7 +805,37 @@ fn steady_line(s: &Summary, r: usize, ts: &TimeSeries, row: usize) -> String {
     }
 }
 
-/// The frontal-plane figure at steady state (the last row), PNG or SVG by extension.
+/// The row a still picture of run `r` shows: for a squat or step-down the deepest point
+/// ([`deepest_row`]), else the last row (steady state, or the moment the run ended).
+pub fn shown_row(s: &Summary, r: usize, ts: &TimeSeries) -> usize {
+    let last = ts.len().saturating_sub(1);
+    if s.rows[r].task.is_dynamic() {
+        deepest_row(ts).unwrap_or(last)
+    } else {
+        last
+    }
+}
+
+/// "deepest point, knee 61°": what the still picture of a squat or step-down shows.
+pub fn deepest_words(ts: &TimeSeries, row: usize) -> String {
+    format!(
+        "deepest point, knee {}°",
+        super::text::num(ts.at("knee_flexion_deg", row), 0)
+    )
+}
+
+/// The task in words, for titles: "Single-leg squat", "Step-down", "Standing".
+pub fn task_words(task: TaskKind) -> &'static str {
+    match task {
+        TaskKind::SingleLegStance => "Standing on one leg",
+        TaskKind::SingleLegSquat => "Single-leg squat",
+        TaskKind::StepDown => "Step-down",
+    }
+}
+
+/// The frontal-plane figure, PNG or SVG by extension: for single-leg stance at steady
+/// state (the last row) seen from behind; for a squat or step-down at the deepest point
+/// seen from the front, with the FPPA as a 2D camera measures it.
 pub fn frontal(path: &Path, s: &Summary, r: usize, ts: &TimeSeries, side: Side) -> DrawResult {
     let size = (1000, 1250);
     if path.extension().and_then(|e| e.to_str()) == Some("svg") {
@@ -669,33 +868,79 @@ where
     DB::ErrorType: 'static,
 {
     root.fill(&WHITE)?;
-    let row = ts.len() - 1;
+    let task = s.rows[r].task;
+    let dynamic = task.is_dynamic();
+    let row = shown_row(s, r, ts);
     let cap = run_caption(s, r);
-    let mut lines = vec![(
-        format!(
-            "Standing on the {} leg. Blue: stance side, orange: swing side.",
-            side.word()
-        ),
-        style::TRUNK,
-    )];
-    lines.push((
+    let with_cap = |l: String| {
         if cap.is_empty() {
-            steady_line(s, r, ts, row)
+            l
         } else {
-            format!("{cap}; {}", steady_line(s, r, ts, row))
-        },
-        style::TRUNK,
-    ));
-    lines.push((
-        "The stance hip is a see-saw's pivot: body weight pulls the swing side down,".to_string(),
-        BLACK,
-    ));
-    lines.push((
-        "glute med on the stance side holds it level.".to_string(),
-        BLACK,
-    ));
-    let area = header(root, "Seen from behind", &lines, 1.0)?;
-    let view = View::of(&[ts]);
+            format!("{cap}; {l}")
+        }
+    };
+    let (title, lines) = if dynamic {
+        let t = ts.time().get(row).copied().unwrap_or(f64::NAN);
+        let status = match s.rows[r].status {
+            super::RunStatus::Ok => String::new(),
+            st => format!("; the run {}", st.describe()),
+        };
+        (
+            format!("{}: seen from the front, at the deepest point", task_words(task)),
+            vec![
+                (
+                    format!(
+                        "On the {} leg, as a camera in front sees it (the person's right on the image's left).",
+                        side.word()
+                    ),
+                    style::TRUNK,
+                ),
+                (
+                    with_cap(format!(
+                        "{}, t = {t:.2} s{status}; grey: the start",
+                        deepest_words(ts, row)
+                    )),
+                    style::TRUNK,
+                ),
+                (
+                    "Red: the FPPA, the angle between the hip-knee and knee-ankle lines in the picture".to_string(),
+                    BLACK,
+                ),
+                (
+                    "(+ = knee inside the hip-ankle line). Dashed at the pelvis: level; bracket: the drop.".to_string(),
+                    BLACK,
+                ),
+            ],
+        )
+    } else {
+        (
+            "Seen from behind".to_string(),
+            vec![
+                (
+                    format!(
+                        "Standing on the {} leg. Blue: stance side, orange: swing side.",
+                        side.word()
+                    ),
+                    style::TRUNK,
+                ),
+                (with_cap(steady_line(s, r, ts, row)), style::TRUNK),
+                (
+                    "The stance hip is a see-saw's pivot: body weight pulls the swing side down,"
+                        .to_string(),
+                    BLACK,
+                ),
+                (
+                    "glute med on the stance side holds it level.".to_string(),
+                    BLACK,
+                ),
+            ],
+        )
+    };
+    let area = header(root, &title, &lines, 1.0)?;
+    let mut view = View::of(&[ts], dynamic);
+    if task == TaskKind::StepDown {
+        view = view.with_box(ts, side);
+    }
     body(
         &area,
         &view,
@@ -706,6 +951,7 @@ where
         Annotate {
             labels: true,
             scale: 1.0,
+            fppa: dynamic,
         },
     )?;
     root.present()?;
@@ -721,7 +967,12 @@ pub fn animation(
     side: Side,
     max_frames: usize,
 ) -> DrawResult {
-    let rows = frame_rows(ts.len(), max_frames);
+    let keep = if s.rows[r].task.is_dynamic() {
+        deepest_row(ts)
+    } else {
+        None
+    };
+    let rows = gif_rows(ts.len(), max_frames, keep);
     let (stride, _) = gif_frame_plan(ts.len(), max_frames);
     let t = ts.time();
     let dt = if t.len() >= 2 {
@@ -754,8 +1005,23 @@ where
     DB::ErrorType: 'static,
 {
     let t = ts.time();
-    let view = View::of(&[ts]);
+    let task = s.rows[r].task;
+    let dynamic = task.is_dynamic();
+    let deepest = deepest_row(ts);
+    let mut view = View::of(&[ts], dynamic);
+    if task == TaskKind::StepDown {
+        view = view.with_box(ts, side);
+    }
     let cap = run_caption(s, r);
+    let title = if dynamic {
+        format!(
+            "{} on the {} leg, from the front",
+            task_words(task),
+            side.word()
+        )
+    } else {
+        format!("Standing on the {} leg, from behind", side.word())
+    };
     for &row in rows {
         root.fill(&WHITE)?;
         let drop = ts.at("pelvic_drop_cm", row);
@@ -768,18 +1034,29 @@ where
             ),
             if bad { style::REFERENCE } else { style::TRUNK },
         )];
+        if dynamic {
+            let phase = match deepest {
+                Some(d) if row < d => "going down",
+                Some(d) if row == d => "deepest point",
+                Some(_) => "coming back up",
+                None => "",
+            };
+            l.push((
+                format!(
+                    "knee flexion {}° ({phase})   FPPA {}°",
+                    super::text::num(ts.at("knee_flexion_deg", row), 0),
+                    super::text::num(fppa_2d(ts, row, side).unwrap_or(f64::NAN), 1)
+                ),
+                style::TRUNK,
+            ));
+        }
         if !cap.is_empty() {
             l.insert(0, (cap.clone(), style::TRUNK));
         }
         if row == ts.len() - 1 && s.rows[r].status != super::RunStatus::Ok {
             l.push((s.rows[r].status.describe().to_string(), style::REFERENCE));
         }
-        let area = header(
-            root,
-            &format!("Standing on the {} leg, from behind", side.word()),
-            &l,
-            0.75,
-        )?;
+        let area = header(root, &title, &l, 0.75)?;
         body(
             &area,
             &view,
@@ -790,6 +1067,7 @@ where
             Annotate {
                 labels: false,
                 scale: 0.7,
+                fppa: false,
             },
         )?;
         root.present()?;
@@ -813,21 +1091,33 @@ pub fn side_by_side(
         (w as i32 / 2, 12),
         bold(36, &BLACK).pos(Pos::new(HPos::Center, VPos::Top)),
     ))?;
+    let dynamic = s.rows[c.left].task.is_dynamic() && s.rows[c.right].task.is_dynamic();
     root.draw(&Text::new(
-        "Seen from behind, same scale. Blue: stance leg, orange: swing leg, red: glute med."
-            .to_string(),
+        if dynamic {
+            "Seen from the front at each run's deepest point, same scale. Blue: stance leg, orange: swing leg."
+        } else {
+            "Seen from behind, same scale. Blue: stance leg, orange: swing leg, red: glute med."
+        }
+        .to_string(),
         (w as i32 / 2, 60),
         text(22, &style::TRUNK).pos(Pos::new(HPos::Center, VPos::Top)),
     ))?;
     let below = root.margin(96, 70, 0, 0);
     let halves = below.split_evenly((1, 2));
-    let view = View::of(&[a, b]);
+    let mut view = View::of(&[a, b], dynamic);
+    if s.rows[c.left].task == TaskKind::StepDown {
+        view = view.with_box(a, super::data::stance_side(s, c.left, Some(a)));
+    }
     for (k, (ts, r, label)) in [(a, c.left, &c.left_label), (b, c.right, &c.right_label)]
         .into_iter()
         .enumerate()
     {
         let area = &halves[k];
-        let row = ts.len() - 1;
+        let row = if dynamic {
+            shown_row(s, r, ts)
+        } else {
+            ts.len() - 1
+        };
         let side = super::data::stance_side(s, r, Some(ts));
         let drop = ts.at("pelvic_drop_cm", row);
         let verdict = if !drop.is_finite() {
@@ -873,7 +1163,27 @@ pub fn side_by_side(
                 style::REFERENCE,
             ),
         };
-        let lines = vec![verdict, when];
+        let lines = if dynamic {
+            let st = s.rows[r].status;
+            vec![
+                (
+                    format!(
+                        "{}: FPPA {}°, pelvis tilted {}°",
+                        deepest_words(ts, row),
+                        super::text::num(fppa_2d(ts, row, side).unwrap_or(f64::NAN), 1),
+                        super::text::num(ts.at("pelvic_drop_deg", row), 1)
+                    ),
+                    style::TRUNK,
+                ),
+                if st == super::RunStatus::Ok {
+                    ("completed the task".to_string(), style::TRUNK)
+                } else {
+                    (format!("the run {}", st.describe()), style::REFERENCE)
+                },
+            ]
+        } else {
+            vec![verdict, when]
+        };
         let inner = header(area, label, &lines, 0.9)?;
         body(
             &inner,
@@ -885,6 +1195,7 @@ pub fn side_by_side(
             Annotate {
                 labels: true,
                 scale: 0.85,
+                fppa: dynamic,
             },
         )?;
     }

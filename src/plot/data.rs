@@ -81,6 +81,10 @@ pub enum RunStatus {
     StillFalling,
     /// The model fell (the centre of pressure left the foot).
     LostBalance,
+    /// A squat or step-down whose stance knee stayed more than 5 deg short of the task's
+    /// depth, or whose swing foot never came down to floor level: the task was not done,
+    /// so its peaks are not comparable with a run that reached the depth.
+    ShortOfDepth,
     /// The integration produced non-finite values.
     Diverged,
     /// The run did not start or stopped with an error.
@@ -96,6 +100,7 @@ impl RunStatus {
             "ok" => Self::Ok,
             "still_falling" => Self::StillFalling,
             "lost_balance" => Self::LostBalance,
+            "short_of_depth" => Self::ShortOfDepth,
             "diverged" => Self::Diverged,
             "failed" => Self::Failed,
             _ => Self::Unknown,
@@ -114,6 +119,7 @@ impl RunStatus {
             Self::Ok => "held the stance",
             Self::StillFalling => "still dropping when the run ended",
             Self::LostBalance => "lost balance",
+            Self::ShortOfDepth => "did not reach the task's depth",
             Self::Diverged => "simulation diverged",
             Self::Failed => "run failed",
             Self::Unknown => "status unknown",
@@ -136,6 +142,10 @@ pub struct RunRow {
     pub status_time_s: Option<f64>,
     /// Free-text detail of the status.
     pub status_detail: String,
+    /// The task the run did: the `task.kind` parameter column if the summary has one,
+    /// else what [`read_task_kinds`] finds in the recorded scenario; single-leg stance
+    /// when nothing says otherwise.
+    pub task: TaskKind,
 }
 
 impl RunRow {
@@ -147,6 +157,16 @@ impl RunRow {
     /// A metric by name if it is a finite number.
     pub fn metric_opt(&self, name: &str) -> Option<f64> {
         Some(self.metric(name)).filter(|x| x.is_finite())
+    }
+
+    /// How the run ended in words: [`RunStatus::describe`], except that a squat or
+    /// step-down that ended `ok` "completed the task" (it did not hold a stance).
+    pub fn status_words(&self) -> &'static str {
+        if self.status == RunStatus::Ok && self.task.is_dynamic() {
+            "completed the task"
+        } else {
+            self.status.describe()
+        }
     }
 
     /// When the model fell (`status_time_s` of a `lost_balance` run).
@@ -231,6 +251,12 @@ impl Summary {
     /// Whether `summary.csv` has the column (even if every cell is empty).
     pub fn has_column(&self, name: &str) -> bool {
         self.columns.iter().any(|c| c == name)
+    }
+
+    /// Whether every run is a squat or a step-down: then runs are compared on their
+    /// whole-run peaks, not on the values at the end (standing again).
+    pub fn dynamic(&self) -> bool {
+        self.rows.iter().all(|r| r.task.is_dynamic())
     }
 
     /// Whether the abductor effort against the usable capacity was recorded.
@@ -371,6 +397,7 @@ pub fn read_summary(dir: &Path) -> Result<Summary, PlotError> {
             status,
             status_time_s,
             status_detail,
+            task: TaskKind::SingleLegStance,
         });
     }
     if rows.is_empty() {
@@ -379,11 +406,19 @@ pub fn read_summary(dir: &Path) -> Result<Summary, PlotError> {
             message: "no runs (the file has a header but no rows)".into(),
         });
     }
-    Ok(Summary {
+    let mut s = Summary {
         params,
         columns,
         rows,
-    })
+    };
+    if let Some(i) = s.param_index("task.kind") {
+        for r in &mut s.rows {
+            if let Some(k) = TaskKind::parse(r.params[i].trim().trim_matches('"')) {
+                r.task = k;
+            }
+        }
+    }
+    Ok(s)
 }
 
 /// One recorded time series, stored column by column.
@@ -485,6 +520,78 @@ pub fn read_timeseries(dir: &Path, run_id: &str) -> Result<Option<TimeSeries>, P
 }
 
 pub use crate::model::Side;
+pub use crate::task::TaskKind;
+
+/// A `task.kind` anywhere in a JSON value: `"task": {"kind": ...}` or `"task.kind": ...`.
+fn find_task_kind(v: &serde_json::Value) -> Option<TaskKind> {
+    match v {
+        serde_json::Value::Object(o) => {
+            let direct = o
+                .get("task")
+                .and_then(|t| t.get("kind"))
+                .or_else(|| o.get("task.kind"))
+                .and_then(|k| k.as_str())
+                .and_then(TaskKind::parse);
+            direct.or_else(|| o.values().find_map(find_task_kind))
+        }
+        serde_json::Value::Array(a) => a.iter().find_map(find_task_kind),
+        _ => None,
+    }
+}
+
+fn read_json(p: &Path) -> Option<serde_json::Value> {
+    std::fs::read_to_string(p)
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+}
+
+/// The `task.kind` recorded for a run: in `dir/runs/<run_id>/result.json` if that
+/// records one, else in the resolved scenario of `dir/manifest.json`. `None` when
+/// neither does (older outputs: single-leg stance).
+pub fn recorded_task_kind(dir: &Path, run_id: &str) -> Option<TaskKind> {
+    run_task_kind(dir, run_id).or_else(|| manifest_task_kind(dir))
+}
+
+fn run_task_kind(dir: &Path, run_id: &str) -> Option<TaskKind> {
+    read_json(&dir.join("runs").join(run_id).join("result.json"))
+        .as_ref()
+        .and_then(find_task_kind)
+}
+
+fn manifest_task_kind(dir: &Path) -> Option<TaskKind> {
+    let m = read_json(&dir.join("manifest.json"))?;
+    m.get("resolved")
+        .and_then(find_task_kind)
+        .or_else(|| find_task_kind(&m))
+}
+
+/// Set each row's [`RunRow::task`] from the recorded files ([`recorded_task_kind`];
+/// the manifest is read once) where the summary has no `task.kind` column.
+pub fn read_task_kinds(dir: &Path, s: &mut Summary) {
+    if s.param_index("task.kind").is_some() {
+        return;
+    }
+    let base = manifest_task_kind(dir);
+    for r in &mut s.rows {
+        if let Some(k) = run_task_kind(dir, &r.run_id).or(base) {
+            r.task = k;
+        }
+    }
+}
+
+/// The recorded row of the deepest point of a squat or step-down: the row of the
+/// largest stance knee flexion (`knee_flexion_deg`; the first such row if it is reached
+/// more than once). `None` without a finite knee flexion.
+pub fn deepest_row(ts: &TimeSeries) -> Option<usize> {
+    let k = ts.col("knee_flexion_deg")?;
+    let mut best: Option<(usize, f64)> = None;
+    for (i, &v) in k.iter().enumerate() {
+        if v.is_finite() && best.is_none_or(|b| v > b.1) {
+            best = Some((i, v));
+        }
+    }
+    best.map(|b| b.0)
+}
 
 /// The stance side of a run: the `subject.stance_side` parameter if present,
 /// otherwise the foot whose ankle is lower on average over the recording, otherwise right.

@@ -93,6 +93,59 @@ const MEASURES: &[Measure] = &[
     },
 ];
 
+/// The sweep panels of squats and step-downs: whole-run peaks, comparable between the
+/// runs that completed the task. The second entry's place holds the times panel.
+const PEAK_MEASURES: &[Measure] = &[
+    Measure {
+        key: "pelvic_drop_peak_deg",
+        title: "Pelvic drop, largest (deg)",
+        unit: "deg",
+        reference: Reference::Zero,
+    },
+    Measure {
+        key: "",
+        title: "",
+        unit: "",
+        reference: Reference::None,
+    },
+    Measure {
+        key: "hip_adduction_peak_deg",
+        title: "Hip adduction, largest",
+        unit: "deg",
+        reference: Reference::Zero,
+    },
+    Measure {
+        key: "hip_internal_rotation_peak_deg",
+        title: "Hip internal rotation, largest",
+        unit: "deg",
+        reference: Reference::Zero,
+    },
+    Measure {
+        key: "knee_fppa_peak_deg",
+        title: "Knee FPPA, largest (+ = knee in)",
+        unit: "deg",
+        reference: Reference::Fppa,
+    },
+    Measure {
+        key: "knee_medial_shift_peak_mm",
+        title: "Knee medial shift, largest",
+        unit: "mm",
+        reference: Reference::Zero,
+    },
+    Measure {
+        key: "knee_flexion_peak_deg",
+        title: "Knee flexion reached (depth)",
+        unit: "deg",
+        reference: Reference::None,
+    },
+    Measure {
+        key: "glut_med_activation_peak",
+        title: "Glute med activation, largest",
+        unit: "0-1",
+        reference: Reference::Unit,
+    },
+];
+
 const MOMENT: &str = "hip_abductor_moment_nm_per_kg";
 const CAPACITY: &str = "hip_abductor_capacity_nm_per_kg";
 const USABLE: &str = "hip_abductor_usable_capacity_nm_per_kg";
@@ -797,6 +850,8 @@ enum Marker {
     Down,
     /// Grey triangle: the simulation diverged or failed.
     Broken,
+    /// Open square: a squat or step-down that did not reach the task's depth.
+    Square,
     /// A short upright tick (the key's symbol for marks on the x axis).
     Tick,
 }
@@ -807,6 +862,7 @@ fn status_marker(st: RunStatus) -> Marker {
         RunStatus::Ok => Marker::None,
         RunStatus::StillFalling => Marker::Down,
         RunStatus::LostBalance => Marker::Cross,
+        RunStatus::ShortOfDepth => Marker::Square,
         RunStatus::Diverged | RunStatus::Failed | RunStatus::Unknown => Marker::Broken,
     }
 }
@@ -859,6 +915,17 @@ where
                 (x, y),
                 size + 2,
                 style::DIVERGED.filled(),
+            ))?;
+        }
+        Marker::Square => {
+            let s = size + 1;
+            area.draw(&Rectangle::new(
+                [(x - s, y - s), (x + s, y + s)],
+                WHITE.filled(),
+            ))?;
+            area.draw(&Rectangle::new(
+                [(x - s, y - s), (x + s, y + s)],
+                color.stroke_width(3),
             ))?;
         }
         Marker::Tick => {
@@ -1282,7 +1349,18 @@ fn sweep_markers(s: &Summary, kind: KeyKind) -> Vec<(Marker, String)> {
         )
     });
     let mut v = Vec::new();
-    if kind == KeyKind::Steady {
+    if kind == KeyKind::Steady && s.dynamic() {
+        v.push((
+            Marker::Dot,
+            "completed the task (largest value during it)".to_string(),
+        ));
+        if s.rows.iter().any(|r| !r.status.held()) {
+            v.push((
+                Marker::Tick,
+                "on the x axis: did not complete it (no comparable value)".to_string(),
+            ));
+        }
+    } else if kind == KeyKind::Steady {
         v.push((Marker::Dot, "held the stance (steady value)".to_string()));
         if s.rows.iter().any(|r| !r.status.held()) {
             v.push((
@@ -1309,6 +1387,9 @@ fn sweep_markers(s: &Summary, kind: KeyKind) -> Vec<(Marker, String)> {
             Marker::Down,
             "still dropping when the run ended".to_string(),
         ));
+    }
+    if has(RunStatus::ShortOfDepth) {
+        v.push((Marker::Square, "did not reach the task's depth".to_string()));
     }
     if broken {
         v.push((Marker::Broken, "simulation diverged or failed".to_string()));
@@ -1547,11 +1628,26 @@ fn curve_key(s: &Summary, layout: &SweepLayout) -> Vec<(String, RGBColor)> {
 /// parameter and, below it, when the others passed 2 cm and fell.
 pub fn sweep_headline(path: &Path, s: &Summary, layout: &SweepLayout) -> DrawResult {
     let root = BitMapBackend::new(path, (1400, 900)).into_drawing_area();
-    let body = titled(
-        &root,
-        "How far does the pelvis drop on the swing side?",
-        "Each dot: one simulated person who held the stance (steady drop). Runs that did not hold are marked on the x axis; below: how soon they dropped past 2 cm and fell.",
-    )?;
+    let dynamic = s.dynamic();
+    let task = super::task_phrase(s);
+    let (title, sub, key, unit, reference) = if dynamic {
+        (
+            format!("How far does the pelvis drop {task}?"),
+            "Each dot: one run that completed the task (its largest drop during it). Runs that did not are marked on the x axis; below: how soon they dropped past 2 cm and fell.",
+            "pelvic_drop_peak_deg",
+            "pelvic drop, largest (deg)",
+            Reference::Zero,
+        )
+    } else {
+        (
+            "How far does the pelvis drop on the swing side?".to_string(),
+            "Each dot: one simulated person who held the stance (steady drop). Runs that did not hold are marked on the x axis; below: how soon they dropped past 2 cm and fell.",
+            "pelvic_drop_cm",
+            "pelvic drop (cm)",
+            reserve_band(s, layout),
+        )
+    };
+    let body = titled(&root, &title, sub)?;
     let curves = curve_key(s, layout);
     let times = has_times(s);
     let markers = sweep_markers(s, KeyKind::Steady);
@@ -1569,18 +1665,18 @@ pub fn sweep_headline(path: &Path, s: &Summary, layout: &SweepLayout) -> DrawRes
         &top,
         &PanelOpts {
             title: "",
-            unit: "pelvic drop (cm)",
+            unit,
             x_label: if times { "" } else { &xl },
             x_range: layout.x_range(),
             x_ticks: &layout.x_ticks,
-            reference: reserve_band(s, layout),
+            reference,
             big: true,
             y_range: None,
             legend: false,
             x_percent: xl.contains("% of normal"),
             legend_fit: false,
         },
-        &sweep_lines(s, layout, "pelvic_drop_cm"),
+        &sweep_lines(s, layout, key),
     )?;
     if let Some(b) = bottom {
         panel(
@@ -1609,13 +1705,21 @@ pub fn sweep_headline(path: &Path, s: &Summary, layout: &SweepLayout) -> DrawRes
 /// All measures against the swept parameter, 2 x 4 panels.
 pub fn sweep_measures(path: &Path, s: &Summary, layout: &SweepLayout) -> DrawResult {
     let root = BitMapBackend::new(path, (1800, 1000)).into_drawing_area();
+    let dynamic = s.dynamic();
     let body = titled(
         &root,
         "What changes down the chain as the parameter changes",
-        &format!(
-            "x axis: {}. Steady values of the runs that held; the others are marked on the x axis and timed in the second panel.",
-            layout.x_label
-        ),
+        &if dynamic {
+            format!(
+                "x axis: {}. Largest values during the task of the runs that completed it; the others are marked on the x axis and timed in the second panel.",
+                layout.x_label
+            )
+        } else {
+            format!(
+                "x axis: {}. Steady values of the runs that held; the others are marked on the x axis and timed in the second panel.",
+                layout.x_label
+            )
+        },
     )?;
     let curves = curve_key(s, layout);
     let markers = sweep_markers(s, KeyKind::Steady);
@@ -1637,8 +1741,8 @@ pub fn sweep_measures(path: &Path, s: &Summary, layout: &SweepLayout) -> DrawRes
         legend_fit: false,
     };
     let mut k = 0;
-    for m in MEASURES {
-        if m.key == "pelvic_drop_deg" {
+    for m in if dynamic { PEAK_MEASURES } else { MEASURES } {
+        if m.key == "pelvic_drop_deg" || m.key.is_empty() {
             // Second panel: the times, comparable for every run.
             let mut o = opts(
                 "Time to 2 cm drop (o) and to the fall (X)",
@@ -1655,6 +1759,11 @@ pub fn sweep_measures(path: &Path, s: &Summary, layout: &SweepLayout) -> DrawRes
         o.x_label = &xl;
         panel(&areas[k], &o, &sweep_lines(s, layout, m.key))?;
         k += 1;
+    }
+    if dynamic {
+        marker_key(&foot, &curves, &markers)?;
+        root.present()?;
+        return Ok(());
     }
     // Last panel: abductor effort against the usable capacity.
     let mut o = if s.has_effort() {
@@ -1791,7 +1900,9 @@ pub fn heat_cell(s: &Summary, r: usize, t_max: f64) -> Cell {
     let color = match (row.status, t2) {
         (_, Some(t)) => style::time_heat(t / t_max),
         (RunStatus::Ok, None) => style::HELD_LEVEL,
-        (RunStatus::StillFalling | RunStatus::LostBalance, None) => style::NOT_SETTLED,
+        (RunStatus::StillFalling | RunStatus::LostBalance | RunStatus::ShortOfDepth, None) => {
+            style::NOT_SETTLED
+        }
         _ => style::DIVERGED,
     };
     let mut lines = Vec::new();
@@ -1814,6 +1925,7 @@ pub fn heat_cell(s: &Summary, r: usize, t_max: f64) -> Cell {
                 .map(|t| format!("fell at {} s", num(t, 2)))
                 .unwrap_or_else(|| "fell".into()),
         ),
+        RunStatus::ShortOfDepth => Some("short of depth".into()),
         RunStatus::Diverged => Some("diverged".into()),
         RunStatus::Failed => Some("failed".into()),
         RunStatus::Unknown => Some("status unknown".into()),
@@ -2171,7 +2283,7 @@ fn run_subtitle(s: &Summary, r: usize) -> String {
         out.push_str(&format!(" ({cap})"));
     }
     out.push_str(": ");
-    out.push_str(row.status.describe());
+    out.push_str(row.status_words());
     if let Some(t) = row.status_time_s.filter(|_| !row.status.held()) {
         out.push_str(&format!(" at {} s", num(t, 2)));
     }
@@ -2186,7 +2298,10 @@ pub fn run_measures(path: &Path, s: &Summary, r: usize, ts: &TimeSeries) -> Draw
     let root = BitMapBackend::new(path, (1800, 1000)).into_drawing_area();
     let body = titled(
         &root,
-        "Standing on one leg: the clinical measures over time",
+        &format!(
+            "{}: the clinical measures over time",
+            super::body::task_words(s.rows[r].task)
+        ),
         &run_subtitle(s, r),
     )?;
     let areas = body.split_evenly((2, 4));
@@ -2449,6 +2564,164 @@ pub fn run_muscles(path: &Path, s: &Summary, r: usize, ts: &TimeSeries, side: Si
         "Abductor moment used (red) and the all-out maximum (grey: not all of it is usable)"
     };
     panel(&areas[2], &opts(title, "N m / kg", Reference::None), &lines)?;
+    root.present()?;
+    Ok(())
+}
+
+/// The rows of a squat's or step-down's time series going down (the first row to the
+/// deepest, [`super::data::deepest_row`]) and coming back up (the deepest to the last,
+/// including the standing at the end); `None` without knee flexion.
+pub fn descent_ascent(ts: &TimeSeries) -> Option<(std::ops::Range<usize>, std::ops::Range<usize>)> {
+    let d = super::data::deepest_row(ts)?;
+    Some((0..d + 1, d..ts.len()))
+}
+
+/// The measures of the kinetic chain against the stance knee's flexion, for the
+/// squat and the step-down: FPPA, hip adduction, hip internal rotation and pelvic drop
+/// (deg), going down solid and coming up dashed; one line per run of `rows`, coloured
+/// by abductor strength ([`super::abductor_factor`]) when it differs between them.
+pub fn against_knee(
+    path: &Path,
+    s: &Summary,
+    rows: &[usize],
+    series: &[Option<TimeSeries>],
+) -> DrawResult {
+    let root = BitMapBackend::new(path, (1800, 1100)).into_drawing_area();
+    let mut runs: Vec<(usize, &TimeSeries)> = rows
+        .iter()
+        .filter_map(|&r| series[r].as_ref().map(|ts| (r, ts)))
+        .filter(|(_, ts)| descent_ascent(ts).is_some())
+        .collect();
+    // Strongest first: the panel draws the first line on top.
+    runs.sort_by(|a, b| super::abductor_factor(s, b.0).total_cmp(&super::abductor_factor(s, a.0)));
+    let abd: Vec<f64> = runs
+        .iter()
+        .map(|&(r, _)| super::abductor_factor(s, r))
+        .collect();
+    let lo = abd.iter().cloned().fold(f64::INFINITY, f64::min);
+    let hi = abd.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+    let by_strength = runs.len() > 1 && hi > lo + 1e-12;
+    let task = super::body::task_words(s.rows[rows.first().copied().unwrap_or(0)].task);
+    let subtitle = if by_strength {
+        format!(
+            "x: stance knee flexion. Solid: going down; dashed: coming back up (and standing at the end). One line per run ({}), coloured by abductor strength (scale on the right).",
+            runs.len()
+        )
+    } else {
+        "x: stance knee flexion. Solid: going down; dashed: coming back up (and standing at the end).".to_string()
+    };
+    let body = titled(
+        &root,
+        &format!("{task}: the chain against the knee's flexion"),
+        &subtitle,
+    )?;
+    let colour = |k: usize| {
+        if by_strength {
+            style::ramp((abd[k] - lo) / (hi - lo))
+        } else {
+            style::STANCE
+        }
+    };
+    let knee_all: Vec<f64> = runs
+        .iter()
+        .flat_map(|(_, ts)| ts.col("knee_flexion_deg").unwrap_or(&[]).to_vec())
+        .filter(|x| x.is_finite())
+        .collect();
+    let x_range = pad_range(&knee_all, 0.04, None);
+    let markers = sweep_markers(s, KeyKind::OverTime);
+    let (bw, bh) = body.dim_in_pixel();
+    let (plots, foot) = body.split_vertically(bh - key_height(&[], markers.len(), bw).max(50));
+    let (plots, bar) = if by_strength {
+        let (pw, _) = plots.dim_in_pixel();
+        let (a, b) = plots.split_horizontally(pw - 200);
+        (a, Some(b))
+    } else {
+        (plots, None)
+    };
+    let areas = plots.split_evenly((2, 2));
+    let panels: [(&str, &str, &str, Reference); 4] = [
+        (
+            "knee_fppa_deg",
+            "Knee FPPA (2D camera), + = knee inward",
+            "deg",
+            Reference::Fppa,
+        ),
+        (
+            "hip_adduction_deg",
+            "Hip adduction, + = thigh toward the midline",
+            "deg",
+            Reference::Zero,
+        ),
+        (
+            "hip_internal_rotation_deg",
+            "Hip internal rotation, + = thigh turned in",
+            "deg",
+            Reference::Zero,
+        ),
+        (
+            "pelvic_drop_deg",
+            "Pelvic drop, + = swing side lower",
+            "deg",
+            Reference::Zero,
+        ),
+    ];
+    for (k_area, (key, title, unit, reference)) in panels.into_iter().enumerate() {
+        let mut lines = Vec::new();
+        for (k, &(r, ts)) in runs.iter().enumerate() {
+            let (Some(x), Some(y)) = (ts.col("knee_flexion_deg"), ts.col(key)) else {
+                continue;
+            };
+            let Some((down, up)) = descent_ascent(ts) else {
+                continue;
+            };
+            let pts = |rg: std::ops::Range<usize>| -> Vec<(f64, f64)> {
+                rg.map(|i| (x[i], y[i])).collect()
+            };
+            let mut a = Line::new(String::new(), colour(k), pts(down));
+            a.width = 3;
+            let mut b = Line::new(String::new(), colour(k), pts(up));
+            b.dashed = true;
+            b.width = 3;
+            b.end = status_marker(s.rows[r].status);
+            lines.push(a);
+            lines.push(b);
+        }
+        panel(
+            &areas[k_area],
+            &PanelOpts {
+                title,
+                unit,
+                x_label: "stance knee flexion (deg)",
+                x_range,
+                x_ticks: &[],
+                reference,
+                big: false,
+                y_range: None,
+                legend: false,
+                x_percent: false,
+                legend_fit: false,
+            },
+            &lines,
+        )?;
+    }
+    if let Some(bar) = bar {
+        let (_, h) = bar.dim_in_pixel();
+        let d = words::pct_decimals(&[lo, hi]);
+        let ticks: Vec<(f64, String)> = nice_ticks(lo, hi, 5)
+            .into_iter()
+            .map(|v| (v, words::pct_dec(v, d)))
+            .collect();
+        colour_bar(
+            &bar,
+            (30, 80, h as i32 - 90),
+            lo,
+            hi,
+            &|v| style::ramp((v - lo) / (hi - lo)),
+            &ticks,
+            "abductors",
+        )?;
+    }
+    marker_key(&foot, &[], &markers)?;
     root.present()?;
     Ok(())
 }

@@ -15,6 +15,12 @@
 //! - the demo runs: an animated GIF of the stance and side-by-side comparisons
 //!   chosen by [`select_comparisons`].
 //!
+//! Squats and step-downs (`task.kind`, from the summary or the recorded scenario) are
+//! shown as a camera in front sees them, at the deepest point (the row of largest knee
+//! flexion, [`deepest_row`]) with the FPPA drawn as a 2D camera measures it; their GIF
+//! plays the whole movement; the chain is drawn against the knee's flexion; and sweeps
+//! compare the runs that completed the task (`ok`) on their whole-run peaks.
+//!
 //! Text is set in the bundled DejaVu Sans font (`assets/fonts/`), so rendering needs no
 //! system font libraries.
 
@@ -25,8 +31,13 @@ mod report;
 pub mod style;
 pub mod text;
 
-pub use body::{gif_frame_plan, hold_last_frame, trunk_lean_words, GIF_HOLD_MS};
-pub use data::{read_summary, read_timeseries, RunStatus, Side, Summary, TimeSeries};
+pub use body::{
+    deepest_words, fppa_2d, gif_frame_plan, gif_rows, hold_last_frame, shown_row, trunk_lean_words,
+    GIF_HOLD_MS,
+};
+pub use data::{
+    deepest_row, read_summary, read_timeseries, RunStatus, Side, Summary, TaskKind, TimeSeries,
+};
 pub use figures::{heat_cell, nice_ticks, Cell};
 pub use report::{
     describe_run, knee_sentence, knee_verdict, outcome, outcome_phrase, reading,
@@ -348,7 +359,7 @@ pub fn select_comparisons(
         if let (Some(l), Some(r)) = (strong, weak) {
             out.push(Comparison {
                 stem: "compare_strong_vs_weak".into(),
-                title: "Strong vs weak hip abductors, standing on one leg".into(),
+                title: format!("Strong vs weak hip abductors, {}", task_phrase(s)),
                 left: l,
                 right: r,
                 left_label: format!("Abductors at {}", pct(s.param_f64(l, a))),
@@ -421,6 +432,20 @@ pub fn select_comparisons(
     Ok(out)
 }
 
+/// What the runs did, for titles: "standing on one leg", "in the single-leg squat", "in
+/// the step-down" (when every run did that task), else "in the tasks".
+pub fn task_phrase(s: &Summary) -> &'static str {
+    let first = s.rows.first().map(|r| r.task);
+    if s.rows.iter().any(|r| Some(r.task) != first) {
+        return "in the tasks";
+    }
+    match first {
+        Some(TaskKind::SingleLegSquat) => "in the single-leg squat",
+        Some(TaskKind::StepDown) => "in the step-down",
+        _ => "standing on one leg",
+    }
+}
+
 /// A strength factor as a percentage of normal with as many decimals (up to 2) as it
 /// has: `Some(0.3)` -> "30 %", `Some(0.495)` -> "49.5 %", `Some(0.4965)` -> "49.65 %",
 /// so that runs of a fine sweep near a threshold are never labelled alike.
@@ -446,6 +471,7 @@ pub fn plot_dir(dir: &Path, opts: &PlotOptions) -> Result<Vec<PathBuf>, PlotErro
         message,
     })?;
     let mut summary = read_summary(dir)?;
+    data::read_task_kinds(dir, &mut summary);
     let summary_path = dir.join("summary.csv");
     let mut series: Vec<Option<TimeSeries>> = Vec::with_capacity(summary.rows.len());
     for r in &summary.rows {
@@ -500,6 +526,27 @@ pub fn plot_dir(dir: &Path, opts: &PlotOptions) -> Result<Vec<PathBuf>, PlotErro
         }
     }
 
+    // Squats and step-downs: the chain against the knee's flexion, every such run.
+    let dynamic: Vec<usize> = (0..summary.rows.len())
+        .filter(|&r| summary.rows[r].task.is_dynamic() && series[r].is_some())
+        .collect();
+    let mut knee_fig = None;
+    if !dynamic.is_empty() {
+        let p = figdir.join("knee_flexion_chain.png");
+        figures::against_knee(&p, &summary, &dynamic, &series).map_err(draw_err(&p))?;
+        let what = if dynamic.len() > 1 {
+            "FPPA, hip adduction and rotation and pelvic drop against the stance knee's flexion, every run (solid down, dashed up)"
+        } else {
+            "FPPA, hip adduction and rotation and pelvic drop against the stance knee's flexion (solid down, dashed up)"
+        };
+        if summary.rows.len() >= 2 {
+            figs.sweep.insert(0, (p.clone(), what.into()));
+        } else {
+            knee_fig = Some((p.clone(), what.to_string()));
+        }
+        written.push(p);
+    }
+
     for c in &comparisons {
         if let (Some(a), Some(b)) = (&series[c.left], &series[c.right]) {
             if a.has_landmarks() && b.has_landmarks() {
@@ -541,6 +588,9 @@ pub fn plot_dir(dir: &Path, opts: &PlotOptions) -> Result<Vec<PathBuf>, PlotErro
             row: r,
             ..Default::default()
         };
+        if let Some(k) = knee_fig.take() {
+            run_figs.files.push(k);
+        }
         let p = figdir.join(format!("{id}_measures.png"));
         figures::run_measures(&p, &summary, r, ts).map_err(draw_err(&p))?;
         run_figs
@@ -558,12 +608,17 @@ pub fn plot_dir(dir: &Path, opts: &PlotOptions) -> Result<Vec<PathBuf>, PlotErro
                 let p = figdir.join(format!("{id}_frontal.{ext}"));
                 body::frontal(&p, &summary, r, ts, side).map_err(draw_err(&p))?;
                 if ext == "png" {
-                    let when = if summary.rows[r].status == RunStatus::Ok {
-                        "seen from behind at steady state"
+                    let when = if summary.rows[r].task.is_dynamic() {
+                        format!(
+                            "seen from the front at the {}, with the FPPA as a 2D camera measures it",
+                            body::deepest_words(ts, body::shown_row(&summary, r, ts))
+                        )
+                    } else if summary.rows[r].status == RunStatus::Ok {
+                        "seen from behind at steady state".into()
                     } else {
-                        "seen from behind at the moment the run ended"
+                        "seen from behind at the moment the run ended".into()
                     };
-                    run_figs.files.insert(0, (p.clone(), when.into()));
+                    run_figs.files.insert(0, (p.clone(), when));
                 }
                 written.push(p);
             }

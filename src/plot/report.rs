@@ -1,7 +1,7 @@
 //! `report.html`: one self-contained page (images embedded as data URIs) with the
 //! question, the results table, the figures and a plain-language reading.
 
-use super::data::{scenario_question, RunStatus, Summary};
+use super::data::{scenario_question, RunStatus, Summary, TaskKind};
 use super::style;
 use super::text::{self, num, pct_dec};
 use super::{param_label, param_short, pct, run_caption, Comparison, PlotError};
@@ -80,6 +80,11 @@ pub fn outcome_phrase(s: &Summary, r: usize) -> String {
         .time_to_trendelenburg_s()
         .map(|t| format!("the drop passed 2 cm after {}", secs(t)));
     match row.status {
+        RunStatus::Ok if row.task.is_dynamic() => format!(
+            "completed the {} ({})",
+            task_noun(row.task),
+            peak_words(row)
+        ),
         RunStatus::Ok => match row.metric_opt("pelvic_drop_cm") {
             Some(d) if d > style::TRENDELENBURG_CM => format!(
                 "held the stance with the pelvis dropped {} cm (more than 2 cm)",
@@ -108,9 +113,21 @@ pub fn outcome_phrase(s: &Summary, r: usize) -> String {
                 None => format!("lost its balance{when}"),
             }
         }
+        RunStatus::ShortOfDepth => short_of_depth_phrase(row),
         RunStatus::Diverged => "broke down (the simulation diverged)".into(),
         RunStatus::Failed => "did not run (failed)".into(),
         RunStatus::Unknown => "ended with an unknown status".into(),
+    }
+}
+
+/// "did not reach the task's depth (the stance knee reached 50.1 deg of the 60 deg squat
+/// depth ...)": the status and its recorded detail, if any.
+fn short_of_depth_phrase(row: &super::data::RunRow) -> String {
+    let d = row.status_detail.trim();
+    if d.is_empty() {
+        RunStatus::ShortOfDepth.describe().into()
+    } else {
+        format!("{} ({d})", RunStatus::ShortOfDepth.describe())
     }
 }
 
@@ -123,13 +140,18 @@ pub fn rank(s: &Summary, r: usize) -> (u8, f64, f64) {
     match row.status {
         RunStatus::Ok => (
             2,
-            -row.metric_opt("pelvic_drop_cm").unwrap_or(f64::INFINITY),
+            -row.metric_opt(if row.task.is_dynamic() {
+                "pelvic_drop_peak_cm"
+            } else {
+                "pelvic_drop_cm"
+            })
+            .unwrap_or(f64::INFINITY),
             0.0,
         ),
-        RunStatus::StillFalling | RunStatus::LostBalance => (
+        RunStatus::StillFalling | RunStatus::LostBalance | RunStatus::ShortOfDepth => (
             1,
             row.time_to_trendelenburg_s().unwrap_or(end),
-            if row.status == RunStatus::StillFalling {
+            if row.status != RunStatus::LostBalance {
                 f64::INFINITY
             } else {
                 end
@@ -205,11 +227,10 @@ pub fn effort_sentence(s: &Summary, r: usize) -> Option<String> {
     })
 }
 
-/// One sentence about one run, for a reader who has never seen the model.
-pub fn describe_run(s: &Summary, r: usize) -> String {
+/// "With the hip abductors (glute med and min) at 30 % of normal strength" etc.: who
+/// run `r` simulates, for the start of a sentence.
+fn who_phrase(s: &Summary, r: usize) -> String {
     let row = &s.rows[r];
-    let drop = row.metric("pelvic_drop_cm");
-    let deg = row.metric("pelvic_drop_deg");
     // Effective strengths: factors multiply where a muscle is named twice
     // (`hip_abductors` x `gluteus_medius`), as the model applies them.
     let factor = |name: &str| {
@@ -218,7 +239,7 @@ pub fn describe_run(s: &Summary, r: usize) -> String {
             .unwrap_or(1.0)
     };
     let named = |name: &str| s.param_index(name).is_some();
-    let who = if named("strength.hip_abductors")
+    if named("strength.hip_abductors")
         || named("strength.gluteus_medius")
         || named("strength.gluteus_minimus")
     {
@@ -272,7 +293,18 @@ pub fn describe_run(s: &Summary, r: usize) -> String {
         } else {
             format!("With {c}")
         }
-    };
+    }
+}
+
+/// One sentence about one run, for a reader who has never seen the model.
+pub fn describe_run(s: &Summary, r: usize) -> String {
+    let row = &s.rows[r];
+    let drop = row.metric("pelvic_drop_cm");
+    let deg = row.metric("pelvic_drop_deg");
+    let who = who_phrase(s, r);
+    if row.task.is_dynamic() {
+        return describe_dynamic_run(s, r, &who);
+    }
     let mut out = match row.status {
         RunStatus::Ok if !drop.is_finite() => {
             format!("{who}, the model held the stance; the pelvic drop was not recorded.")
@@ -311,6 +343,10 @@ pub fn describe_run(s: &Summary, r: usize) -> String {
             "{who}, the model could not hold the stance: it {}.",
             outcome_phrase(s, r)
         ),
+        RunStatus::ShortOfDepth => format!(
+            "{who}, the model {}: the task was not done as asked, so its peaks are not comparable with those of runs that reached the depth.",
+            outcome_phrase(s, r)
+        ),
         RunStatus::Diverged => format!(
             "{who}, the simulation broke down (diverged), so treat its numbers with care."
         ),
@@ -335,6 +371,11 @@ pub fn takeaway(s: &Summary, c: &Comparison) -> Option<String> {
     let verdict = |a: usize| {
         let row = &s.rows[a];
         match row.status {
+            RunStatus::Ok if row.task.is_dynamic() => format!(
+                "completed the {} (FPPA up to {}°)",
+                task_noun(row.task),
+                num(row.metric("knee_fppa_peak_deg"), 1)
+            ),
             RunStatus::Ok => match row.metric_opt("pelvic_drop_cm") {
                 Some(d) if d > style::TRENDELENBURG_CM => format!("let it drop {} cm", num(d, 1)),
                 _ => "kept the pelvis level".to_string(),
@@ -344,6 +385,7 @@ pub fn takeaway(s: &Summary, c: &Comparison) -> Option<String> {
                 .fall_time_s()
                 .map(|t| format!("could not stop the drop and fell after {}", secs(t)))
                 .unwrap_or_else(|| "could not stop the drop and fell".into()),
+            RunStatus::ShortOfDepth => "did not reach the task's depth".into(),
             _ => "did not give a usable result".into(),
         }
     };
@@ -445,6 +487,8 @@ pub enum Outcome {
     StillFalling,
     /// Lost balance.
     Fell,
+    /// A squat or step-down that did not reach the task's depth.
+    ShortOfDepth,
     /// Diverged, failed or unknown.
     Broken,
 }
@@ -462,6 +506,7 @@ pub fn outcome(s: &Summary, r: usize) -> Outcome {
         }
         RunStatus::StillFalling => Outcome::StillFalling,
         RunStatus::LostBalance => Outcome::Fell,
+        RunStatus::ShortOfDepth => Outcome::ShortOfDepth,
         _ => Outcome::Broken,
     }
 }
@@ -582,6 +627,13 @@ pub fn strength_sweep_sentences(s: &Summary, pts: &[(f64, usize)], muscle: &str)
             text::summarise_ranges(&xs, &fell, 3, &f)
         ));
     }
+    let short = is(Outcome::ShortOfDepth);
+    if short.iter().any(|x| *x) {
+        parts.push(format!(
+            "at {} the knee did not reach the task's depth",
+            text::summarise_ranges(&xs, &short, 3, &f)
+        ));
+    }
     let broken = is(Outcome::Broken);
     if broken.iter().any(|x| *x) {
         parts.push(format!(
@@ -663,12 +715,23 @@ pub fn sweep_counts_sentence(s: &Summary) -> String {
             "were still dropping when the run ended",
         ),
         (Outcome::Fell, "lost their balance"),
+        (Outcome::ShortOfDepth, "did not reach the task's depth"),
         (Outcome::Broken, "did not finish normally"),
     ];
     let varying = s.varying_params();
     let mut parts = Vec::new();
+    let dynamic = s.dynamic();
+    // A squat's or step-down's drop at the end (standing again) says nothing: one class.
+    let class = |r: usize| match outcome(s, r) {
+        Outcome::Dropped if dynamic => Outcome::Level,
+        o => o,
+    };
     for (o, what) in classes {
-        let rows: Vec<usize> = (0..n).filter(|&r| outcome(s, r) == o).collect();
+        let what = match o {
+            Outcome::Level if dynamic => "completed the task",
+            _ => what,
+        };
+        let rows: Vec<usize> = (0..n).filter(|&r| class(r) == o).collect();
         if rows.is_empty() {
             continue;
         }
@@ -709,7 +772,8 @@ pub fn sweep_counts_sentence(s: &Summary) -> String {
     if let Some(x) = time_range(&t2) {
         let _ = write!(
             out,
-            " In the runs that did not hold, the drop passed 2 cm after {x}."
+            " In the runs that did not {}, the drop passed 2 cm after {x}.",
+            if dynamic { "complete the task" } else { "hold" }
         );
     }
     out
@@ -717,6 +781,9 @@ pub fn sweep_counts_sentence(s: &Summary) -> String {
 
 /// The reading of the whole directory, as paragraphs.
 pub fn reading(s: &Summary, comparisons: &[Comparison]) -> Vec<String> {
+    if s.dynamic() {
+        return dynamic_reading(s, comparisons);
+    }
     let mut p = Vec::new();
     if s.rows.len() == 1 {
         p.push(describe_run(s, 0));
@@ -848,6 +915,397 @@ pub fn reading(s: &Summary, comparisons: &[Comparison]) -> Vec<String> {
     p
 }
 
+/// The task as a noun: "single-leg squat", "step-down", "stance".
+pub fn task_noun(t: TaskKind) -> &'static str {
+    match t {
+        TaskKind::SingleLegSquat => "single-leg squat",
+        TaskKind::StepDown => "step-down",
+        TaskKind::SingleLegStance => "stance",
+    }
+}
+
+/// "largest FPPA 8.4°, pelvic drop 1.3°" for a squat or step-down.
+fn peak_words(row: &super::data::RunRow) -> String {
+    format!(
+        "largest FPPA {}°, pelvic drop {}°",
+        num(row.metric("knee_fppa_peak_deg"), 1),
+        num(row.metric("pelvic_drop_peak_deg"), 1)
+    )
+}
+
+/// One run of a squat or a step-down: its whole-run peaks if it completed the task,
+/// else how it ended (its peaks then include the failure and are not compared).
+fn describe_dynamic_run(s: &Summary, r: usize, who: &str) -> String {
+    let row = &s.rows[r];
+    let kf = num(row.metric("knee_flexion_peak_deg"), 0);
+    match row.status {
+        RunStatus::Ok => format!(
+            "{who}, the model completed the {}: the knee bent to {kf}°; at their largest, the FPPA was {}° (the knee {} mm inside the hip-ankle line), hip adduction {}°, hip internal rotation {}° and pelvic drop {}° ({} cm); glute med's activation peaked at {}.",
+            task_noun(row.task),
+            num(row.metric("knee_fppa_peak_deg"), 1),
+            num(row.metric("knee_medial_shift_peak_mm"), 0),
+            num(row.metric("hip_adduction_peak_deg"), 1),
+            num(row.metric("hip_internal_rotation_peak_deg"), 1),
+            num(row.metric("pelvic_drop_peak_deg"), 1),
+            num(row.metric("pelvic_drop_peak_cm"), 1),
+            num(row.metric("glut_med_activation_peak"), 2)
+        ),
+        _ => format!(
+            "{who}, the model {}; the knee had bent to {kf}°. Its largest values include the failure, so they are not compared with those of the runs that completed the task.",
+            outcome_phrase(s, r)
+        ),
+    }
+}
+
+/// How a whole-run peak changed across the abductor strengths of the runs that completed
+/// the task.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Trend {
+    /// Changed by less than the tolerance given to [`trend`].
+    Flat,
+    /// Larger the weaker the abductors (every step, within 0.2).
+    GrowsAsWeaker,
+    /// Smaller the weaker the abductors.
+    ShrinksAsWeaker,
+    /// Up and down.
+    Mixed,
+}
+
+/// The trend of `pts` (abductor strength, value), any order: [`Trend::Flat`] when the
+/// values span less than `flat`.
+pub fn trend(pts: &[(f64, f64)], flat: f64) -> Trend {
+    let mut v: Vec<(f64, f64)> = pts.iter().copied().filter(|p| p.1.is_finite()).collect();
+    v.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let lo = v.iter().map(|p| p.1).fold(f64::INFINITY, f64::min);
+    let hi = v.iter().map(|p| p.1).fold(f64::NEG_INFINITY, f64::max);
+    if v.len() < 2 || hi - lo < flat {
+        return Trend::Flat;
+    }
+    let tol = 0.2;
+    if v.windows(2).all(|w| w[1].1 >= w[0].1 - tol) {
+        Trend::GrowsAsWeaker
+    } else if v.windows(2).all(|w| w[1].1 <= w[0].1 + tol) {
+        Trend::ShrinksAsWeaker
+    } else {
+        Trend::Mixed
+    }
+}
+
+/// "8.4°" or "8.3–8.5°": the range of some values.
+fn deg_range(v: &[f64], decimals: usize) -> String {
+    let lo = v.iter().cloned().fold(f64::INFINITY, f64::min);
+    let hi = v.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+    if num(lo, decimals) == num(hi, decimals) {
+        format!("{}°", num(lo, decimals))
+    } else {
+        format!("{}–{}°", num(lo, decimals), num(hi, decimals))
+    }
+}
+
+/// Where FPPA values sit against the healthy control band of the single-leg squat.
+fn fppa_band_words(v: &[f64]) -> String {
+    let (m, sd) = style::FPPA_HEALTHY;
+    let (a, b) = (m - sd, m + sd);
+    let lo = v.iter().cloned().fold(f64::INFINITY, f64::min);
+    let hi = v.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+    let place = if lo >= a && hi <= b {
+        "within"
+    } else if lo > b {
+        "above"
+    } else if hi < a {
+        "below"
+    } else {
+        "partly within"
+    };
+    format!(
+        "{place} the healthy control band for the single-leg squat, {} ± {}° ({}–{}°; Herrington 2014, Knee 21:514)",
+        num(m, 1),
+        num(sd, 1),
+        num(a, 1),
+        num(b, 1)
+    )
+}
+
+/// The chain a squat or a step-down can show, in general; what a run showed comes after.
+fn chain_paragraph(task: TaskKind) -> String {
+    format!(
+        "What the {} asks of the hip: the stance knee and hip bend, and with the hip flexed the front (anterior) fibres of gluteus medius and minimus pass in front of the hip's axis of rotation, so they turn the thigh inward as well as holding the pelvis up. When the abductors cannot hold the pelvis and the femur, the pelvis drops on the swing side, the femur adducts and rotates inward, the knee moves toward the midline and the frontal plane projection angle (FPPA) that a camera in front of the person measures gets larger. That is the chain the model can show; what it did show is below.",
+        task_noun(task)
+    )
+}
+
+/// The reading of a squat or step-down directory: the chain, then what this run or
+/// sweep showed, with the whole-run peaks of the runs that completed the task, the FPPA
+/// against the healthy band and the 2D camera's smallest detectable difference, and
+/// the runs that did not complete the task.
+pub fn dynamic_reading(s: &Summary, comparisons: &[Comparison]) -> Vec<String> {
+    let mut p = Vec::new();
+    let task = s.rows[0].task;
+    p.push(chain_paragraph(task));
+    let sdd = format!(
+        "{}–{}°",
+        num(style::FPPA_VISIBLE_DEG, 1),
+        num(style::FPPA_SDD_HIGH_DEG, 1)
+    );
+    if s.rows.len() == 1 {
+        let row = &s.rows[0];
+        let mut t = describe_run(s, 0);
+        if row.status == RunStatus::Ok {
+            if let Some(f) = row.metric_opt("knee_fppa_peak_deg") {
+                let _ = write!(
+                    t,
+                    " That largest FPPA, {}°, is {}. One run cannot say whether weaker abductors would change it: that takes a sweep, and a change smaller than {sdd} (the smallest difference a 2D camera measurement can detect, Munro 2012) would not be visible in a clinic.",
+                    num(f, 1),
+                    fppa_band_words(&[f])
+                );
+            }
+        }
+        p.push(t);
+        return p;
+    }
+    let abd = s
+        .param_index("strength.hip_abductors")
+        .filter(|a| s.varying_params().contains(a) && s.param_is_numeric(*a));
+    if let Some(a) = abd {
+        let mut pts: Vec<(f64, usize)> = (0..s.rows.len())
+            .filter(|&r| {
+                s.varying_params()
+                    .iter()
+                    .filter(|&&i| i != a)
+                    .all(|&i| s.rows[r].params[i] == s.modal_value(i))
+            })
+            .map(|r| (s.param_f64(r, a).unwrap_or(f64::NAN), r))
+            .collect();
+        pts.sort_by(|x, y| x.0.total_cmp(&y.0));
+        p.push(dynamic_strength_sentences(s, &pts, &sdd));
+    }
+    for c in comparisons {
+        p.push(format!(
+            "{}. {}: the model {}. {}: the model {}.",
+            c.title,
+            c.left_label,
+            outcome_phrase(s, c.left),
+            c.right_label,
+            outcome_phrase(s, c.right)
+        ));
+    }
+    p.push(sweep_counts_sentence(s));
+    p
+}
+
+/// What a sweep of abductor strength (`pts`: strength, row; sorted) showed in a squat or
+/// step-down: the peaks of the runs that completed the task and their trend, never more
+/// than they show (flat is called flat, a failure below flat values a cliff), then the
+/// runs that did not complete it.
+pub fn dynamic_strength_sentences(s: &Summary, pts: &[(f64, usize)], sdd: &str) -> String {
+    let xs: Vec<f64> = pts.iter().map(|p| p.0).collect();
+    let ok: Vec<bool> = pts.iter().map(|p| s.rows[p.1].status.held()).collect();
+    let d = text::pct_decimals(&xs);
+    let f = move |x: f64| pct_dec(x, d);
+    let noun = task_noun(s.rows[pts[0].1].task);
+    let mut t = String::new();
+    let held: Vec<(f64, usize)> = pts
+        .iter()
+        .copied()
+        .filter(|p| s.rows[p.1].status.held())
+        .collect();
+    if held.is_empty() {
+        let _ = write!(
+            t,
+            "In this sweep no run completed the {noun}, so there are no comparable peaks."
+        );
+    } else {
+        let strengths = text::summarise_ranges(&xs, &ok, 3, &f);
+        let vals = |k: &str| -> Vec<(f64, f64)> {
+            held.iter().map(|p| (p.0, s.rows[p.1].metric(k))).collect()
+        };
+        let only = |v: &[(f64, f64)]| v.iter().map(|p| p.1).collect::<Vec<f64>>();
+        let fppa = vals("knee_fppa_peak_deg");
+        let fv = only(&fppa);
+        let ft = trend(&fppa, 1.0);
+        let spread = fv.iter().cloned().fold(f64::NEG_INFINITY, f64::max)
+            - fv.iter().cloned().fold(f64::INFINITY, f64::min);
+        let at = |v: &[(f64, f64)], pick_strong: bool| {
+            let p = if pick_strong {
+                v.iter().max_by(|a, b| a.0.total_cmp(&b.0))
+            } else {
+                v.iter().min_by(|a, b| a.0.total_cmp(&b.0))
+            };
+            p.map(|p| (p.0, p.1)).unwrap_or((f64::NAN, f64::NAN))
+        };
+        let (s0, v0) = at(&fppa, true);
+        let (s1, v1) = at(&fppa, false);
+        let fppa_words = match ft {
+            Trend::Flat => format!(
+                "the largest FPPA was {} at every abductor strength that completed the {noun} ({strengths}): it did not grow as the abductors weakened",
+                deg_range(&fv, 1)
+            ),
+            _ if spread < style::FPPA_VISIBLE_DEG => format!(
+                "the largest FPPA was {} over the abductor strengths that completed the {noun} ({strengths}); it changed by {}°, less than the {sdd} a 2D camera can detect (Munro 2012), so a clinician would not see the difference",
+                deg_range(&fv, 1),
+                num(spread, 1)
+            ),
+            Trend::GrowsAsWeaker => format!(
+                "the largest FPPA grew from {}° with the abductors at {} to {}° at {} ({strengths} completed the {noun}), by more than the {sdd} a 2D camera can detect (Munro 2012)",
+                num(v0, 1),
+                f(s0),
+                num(v1, 1),
+                f(s1)
+            ),
+            Trend::ShrinksAsWeaker => format!(
+                "the largest FPPA fell from {}° with the abductors at {} to {}° at {} ({strengths} completed the {noun})",
+                num(v0, 1),
+                f(s0),
+                num(v1, 1),
+                f(s1)
+            ),
+            Trend::Mixed => format!(
+                "the largest FPPA went up and down between {} over the strengths that completed the {noun} ({strengths})",
+                deg_range(&fv, 1)
+            ),
+        };
+        let _ = write!(
+            t,
+            "In this sweep {fppa_words}. It was {}.",
+            fppa_band_words(&fv)
+        );
+        // The other links of the chain, as measured.
+        let mut other = Vec::new();
+        for (k, what) in [
+            ("pelvic_drop_peak_deg", "pelvic drop"),
+            ("hip_adduction_peak_deg", "hip adduction"),
+            ("hip_internal_rotation_peak_deg", "hip internal rotation"),
+        ] {
+            let v = vals(k);
+            let vv = only(&v);
+            if vv.iter().all(|x| !x.is_finite()) {
+                continue;
+            }
+            let (sa, va) = at(&v, true);
+            let (sb, vb) = at(&v, false);
+            other.push(match trend(&v, 1.0) {
+                Trend::Flat => format!("{what} {} (flat)", deg_range(&vv, 1)),
+                Trend::GrowsAsWeaker => format!(
+                    "{what} rising from {}° at {} to {}° at {}",
+                    num(va, 1),
+                    f(sa),
+                    num(vb, 1),
+                    f(sb)
+                ),
+                Trend::ShrinksAsWeaker => format!(
+                    "{what} falling from {}° at {} to {}° at {}",
+                    num(va, 1),
+                    f(sa),
+                    num(vb, 1),
+                    f(sb)
+                ),
+                Trend::Mixed => format!("{what} {} (up and down)", deg_range(&vv, 1)),
+            });
+        }
+        if !other.is_empty() {
+            let _ = write!(
+                t,
+                " The rest of the chain in the same runs, at its largest: {}.",
+                text::join_and(&other)
+            );
+        }
+        let act = vals("glut_med_activation_peak");
+        let (sa, va) = at(&act, true);
+        let (sb, vb) = at(&act, false);
+        if va.is_finite() && vb.is_finite() && vb > va + 0.05 {
+            let head = if spread < style::FPPA_VISIBLE_DEG {
+                "What changed instead was the effort: glute med's"
+            } else {
+                "Glute med's"
+            };
+            let _ = write!(
+                t,
+                " {head} largest activation rose from {} at {} to {} at {}.",
+                num(va, 2),
+                f(sa),
+                num(vb, 2),
+                f(sb)
+            );
+        }
+        let weakest_ok = held.iter().map(|p| p.0).fold(f64::INFINITY, f64::min);
+        let failed: Vec<&(f64, usize)> =
+            pts.iter().filter(|p| !s.rows[p.1].status.held()).collect();
+        let all_below = !failed.is_empty() && failed.iter().all(|p| p.0 < weakest_ok);
+        if spread < style::FPPA_VISIBLE_DEG && all_below {
+            let _ = write!(
+                t,
+                " So the knee did not cave in gradually as the abductors weakened: the FPPA stayed flat while they could still hold the pelvis and the femur, and below {} the runs failed outright — a cliff, not a slope.",
+                f(weakest_ok)
+            );
+            if ft == Trend::Flat {
+                let _ = write!(
+                    t,
+                    " Whatever produced the FPPA these runs did reach, it was not abductor weakness: the value was the same at full strength."
+                );
+            }
+        }
+    }
+    // The runs that did not complete the task.
+    let mut parts = Vec::new();
+    let is =
+        |st: RunStatus| -> Vec<bool> { pts.iter().map(|p| s.rows[p.1].status == st).collect() };
+    let times = |st: RunStatus, get: &dyn Fn(usize) -> Option<f64>| -> Vec<f64> {
+        pts.iter()
+            .filter(|p| s.rows[p.1].status == st)
+            .filter_map(|p| get(p.1))
+            .collect()
+    };
+    let still = is(RunStatus::StillFalling);
+    if still.iter().any(|x| *x) {
+        let t2 = time_range(&times(RunStatus::StillFalling, &|r| {
+            s.rows[r].time_to_trendelenburg_s()
+        }))
+        .map(|x| format!(" (past 2 cm after {x})"))
+        .unwrap_or_default();
+        parts.push(format!(
+            "at {} the pelvis was still dropping when the run ended{t2}",
+            text::summarise_ranges(&xs, &still, 3, &f)
+        ));
+    }
+    let fell = is(RunStatus::LostBalance);
+    if fell.iter().any(|x| *x) {
+        let tf = time_range(&times(RunStatus::LostBalance, &|r| s.rows[r].fall_time_s()))
+            .map(|x| format!(" after {x}"))
+            .unwrap_or_default();
+        parts.push(format!(
+            "at {} the model lost its balance{tf}",
+            text::summarise_ranges(&xs, &fell, 3, &f)
+        ));
+    }
+    let short = is(RunStatus::ShortOfDepth);
+    if short.iter().any(|x| *x) {
+        parts.push(format!(
+            "at {} the knee did not reach the task's depth",
+            text::summarise_ranges(&xs, &short, 3, &f)
+        ));
+    }
+    let broken: Vec<bool> = pts
+        .iter()
+        .map(|p| {
+            matches!(
+                s.rows[p.1].status,
+                RunStatus::Diverged | RunStatus::Failed | RunStatus::Unknown
+            )
+        })
+        .collect();
+    if broken.iter().any(|x| *x) {
+        parts.push(format!(
+            "at {} the run did not finish normally",
+            text::summarise_ranges(&xs, &broken, 3, &f)
+        ));
+    }
+    if !parts.is_empty() {
+        let j = text::join_and(&parts);
+        let _ = write!(t, " The runs that did not complete the {noun}: {j}.");
+    }
+    t
+}
+
 /// The results table lists at most this many runs (evenly spaced).
 const MAX_TABLE_ROWS: usize = 60;
 
@@ -923,6 +1381,31 @@ pub fn render(
         ("trunk_lean_deg", "trunk lean, steady (deg)", true),
         ("hip_contact_force_bw", "hip force, steady (x BW)", true),
     ];
+    // Squats and step-downs: whole-run peaks, of the runs that completed the task.
+    let dyn_cols: &[(&str, &str, bool)] = &[
+        ("pelvic_drop_peak_deg", "pelvic drop, largest (deg)", true),
+        ("pelvic_drop_peak_cm", "pelvic drop, largest (cm)", true),
+        ("time_to_trendelenburg_s", "time to 2 cm drop (s)", false),
+        (
+            "hip_adduction_peak_deg",
+            "hip adduction, largest (deg)",
+            true,
+        ),
+        (
+            "hip_internal_rotation_peak_deg",
+            "hip int. rotation, largest (deg)",
+            true,
+        ),
+        ("knee_fppa_peak_deg", "knee FPPA, largest (deg)", true),
+        ("knee_flexion_peak_deg", "knee flexion reached (deg)", false),
+        (
+            "glut_med_activation_peak",
+            "glute med activation, largest",
+            true,
+        ),
+    ];
+    let dynamic = s.dynamic();
+    let cols = if dynamic { dyn_cols } else { cols };
     let cols: Vec<&(&str, &str, bool)> = cols.iter().filter(|c| s.has_column(c.0) || c.2).collect();
     for (_, t, _) in &cols {
         let _ = write!(h, "<th>{t}</th>");
@@ -932,7 +1415,11 @@ pub fn render(
     } else {
         "abductor moment / all-out maximum (not all usable)"
     };
-    let _ = writeln!(h, "<th>{effort_head}</th><th>outcome</th></tr>");
+    if dynamic {
+        let _ = writeln!(h, "<th>outcome</th></tr>");
+    } else {
+        let _ = writeln!(h, "<th>{effort_head}</th><th>outcome</th></tr>");
+    }
     // A very large sweep: every k-th run, so the page stays readable; summary.csv has all.
     let n = s.rows.len();
     let shown_rows: Vec<usize> = if n <= MAX_TABLE_ROWS {
@@ -961,6 +1448,7 @@ pub fn render(
             };
             let cell = match v {
                 Some(v) if *k == "time_to_trendelenburg_s" => num(v, 2),
+                Some(v) if *k == "glut_med_activation_peak" => num(v, 2),
                 Some(v) => num(v, 1),
                 None if *k == "time_to_trendelenburg_s" => "never".into(),
                 None => "–".into(),
@@ -978,7 +1466,8 @@ pub fn render(
                 let _ = write!(h, "<td>{cell}</td>");
             }
         }
-        if s.has_effort() {
+        if dynamic {
+        } else if s.has_effort() {
             let e = row
                 .metric_opt("hip_abductor_effort")
                 .map(|e| pct_dec(e, 0))
@@ -1000,7 +1489,7 @@ pub fn render(
             };
             let _ = write!(h, "<td>{eff}</td>");
         }
-        let mut outcome = row.status.describe().to_string();
+        let mut outcome = row.status_words().to_string();
         if let Some(t) = row.status_time_s.filter(|_| row.status != RunStatus::Ok) {
             let _ = write!(outcome, " at {}", secs(t));
         }
@@ -1019,7 +1508,11 @@ pub fn render(
             shown_rows.len()
         );
     }
-    h.push_str("<p>Steady values are averages over the last part of a run that held the stance; a run that lost its balance or was still dropping at the end has no steady state, so those cells are empty (–). The time until the pelvic drop passed 2 cm means the same for every run; a peak is the largest value during the run (for a run that fell, before the fall). Red: pelvic drop above the 2 cm Trendelenburg line.</p>\n");
+    if dynamic {
+        h.push_str("<p>A squat or step-down has no steady state: each value is the largest during the run, shown only for the runs that completed the task (–: the run did not, so its largest values include the failure and are not comparable). The time until the pelvic drop passed 2 cm and the knee flexion reached mean the same for every run.</p>\n");
+    } else {
+        h.push_str("<p>Steady values are averages over the last part of a run that held the stance; a run that lost its balance or was still dropping at the end has no steady state, so those cells are empty (–). The time until the pelvic drop passed 2 cm means the same for every run; a peak is the largest value during the run (for a run that fell, before the fall). Red: pelvic drop above the 2 cm Trendelenburg line.</p>\n");
+    }
 
     if !figs.compare.is_empty() {
         h.push_str("<h2>Side by side</h2>\n");
@@ -1056,10 +1549,16 @@ pub fn render(
             esc(&describe_run(s, rf.row))
         );
         if let Some(g) = &rf.gif {
-            h.push_str(&embed(
-                g,
-                "the stance from its start, seen from behind (animated)",
-            )?);
+            let what = match row.task {
+                super::data::TaskKind::SingleLegStance => {
+                    "the stance from its start, seen from behind (animated)".to_string()
+                }
+                t => format!(
+                    "the whole {}, seen from the front: down, back up and standing, the last frame held (animated, half speed)",
+                    super::body::task_words(t).to_lowercase()
+                ),
+            };
+            h.push_str(&embed(g, &what)?);
         }
         for (p, t) in &rf.files {
             h.push_str(&embed(p, t)?);

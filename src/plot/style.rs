@@ -73,6 +73,9 @@ pub const FPPA_CITE: &str = "Herrington 2014, single-leg squat";
 /// smallest detectable difference of 2D FPPA, 7.5-8.9 deg (Munro, Herrington & Carolan
 /// 2012, J Sport Rehabil 21:7). A smaller angle cannot be told from a straight knee on video.
 pub const FPPA_VISIBLE_DEG: f64 = 7.5;
+/// The upper end of the 2D FPPA smallest detectable difference, 7.5-8.9 deg (Munro,
+/// Herrington & Carolan 2012).
+pub const FPPA_SDD_HIGH_DEG: f64 = 8.9;
 /// Citation for [`FPPA_VISIBLE_DEG`].
 pub const FPPA_VISIBLE_CITE: &str = "Munro, Herrington & Carolan 2012";
 /// A compartment counts as saturated at this activation (as `hip_abductors_saturated`).
