@@ -11,7 +11,7 @@
 //!
 //! Options: `--task single_leg_stance|single_leg_squat|step_down` (default stance; the
 //! squat and step-down as their shipped scenarios: protocol pace and swing leg from
-//! `data/tasks/protocols.csv`, vasti at 2.12, 20 cm box), `--runs N` runs per sweep
+//! `data/tasks/protocols.csv`; the step-down with vasti at 2.12 and a 20 cm box), `--runs N` runs per sweep
 //! (default 100), `--duration S` simulated seconds per run (default 2.0 for stance, the
 //! movement plus 1 s for the tasks), `--dt S` physics step and control period (default: the
 //! library default, 0.002 s), `--threads N` workers of the parallel sweep (default:
@@ -31,13 +31,13 @@ use rayon::prelude::*;
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-/// Vasti factor of the shipped task scenarios (Rajagopal 2016's 9594 N over gait2392's 4530 N).
-const TASK_VASTI: f64 = 2.12;
+/// Vasti factor of the shipped step-down (Rajagopal 2016's 9594 N over gait2392's 4530 N).
+const STEP_DOWN_VASTI: f64 = 2.12;
 
 fn model(abductors: f64, cfg: &StanceConfig) -> Model {
     let mut strength = BTreeMap::from([("hip_abductors".to_string(), abductors)]);
-    if cfg.task.kind.is_dynamic() {
-        strength.insert("vasti".to_string(), TASK_VASTI);
+    if cfg.task.kind == TaskKind::StepDown {
+        strength.insert("vasti".to_string(), STEP_DOWN_VASTI);
     }
     Model::gait2392(Subject::GENERIC, &strength).expect("model")
 }

@@ -114,13 +114,13 @@ fn squat_peaks_never_shrink_as_the_abductors_weaken_and_the_fall_is_a_cliff() {
         assert!(v.windows(2).all(|w| w[1] >= w[0] - 0.01), "{m}: {v:?}");
     }
     // What the physics shows with this controller (docs/validation.md): the runs that hold
-    // keep the same knee and hip kinematics (FPPA within 0.1 deg, far below the 7.5-8.9 deg
+    // keep nearly the same knee kinematics (FPPA within 1 deg, far below the 7.5-8.9 deg
     // smallest detectable difference of 2D FPPA, Munro, Herrington & Carolan 2012), because
     // the static optimisation meets the level-pelvis demand while any abductor capacity is
     // left; the next weaker run does not hold. If a controller change makes the squat grade
     // (the expectation), this test fails: update docs/validation.md with it.
     let f: Vec<f64> = held.iter().map(|r| num(r, "knee_fppa_peak_deg")).collect();
-    assert!(f[f.len() - 1] - f[0] < 0.1, "FPPA grew {f:?}");
+    assert!(f[f.len() - 1] - f[0] < 1.0, "FPPA grew {f:?}");
     let weakest_held = strengths[strengths.len() - 1];
     let next = rows
         .iter()
@@ -148,19 +148,16 @@ fn in_the_squat_glute_max_does_far_less_for_the_pelvis_than_the_abductors() {
     let base = find(1.0, 0.5);
     let gmax = find(2.0, 0.5);
     let abd = find(1.0, 1.0);
-    // The weak baseline completes the squat and then falls in the standing after it;
-    // glute max at 200 % falls too, within 0.1 s of the same time past the 2 cm line;
-    // the abductors at 200 % hold a level pelvis (never 2 cm).
+    // The weak baseline loses balance just after the bottom of the squat. Glute max at
+    // 200 % does not hold the pelvis either: it still passes 2 cm and falls (in the
+    // standing after the squat: glute max takes hip extension off the posterior glute med,
+    // which then has more left for abduction; docs/validation.md). The abductors at 200 %
+    // hold a level pelvis throughout (never 2 cm).
     assert_eq!(base["status"], "lost_balance", "{}", base["status_detail"]);
     assert_eq!(gmax["status"], "lost_balance", "{}", gmax["status_detail"]);
     assert_eq!(abd["status"], "ok", "{}", abd["status_detail"]);
-    let t = |r: &HashMap<String, String>| num(r, "time_to_trendelenburg_s");
-    assert!(
-        (t(gmax) - t(base)).abs() < 0.1,
-        "{} vs {}",
-        t(gmax),
-        t(base)
-    );
+    assert!(num(gmax, "pelvic_drop_peak_cm") > 2.0);
+    assert!(gmax["time_to_trendelenburg_s"] != "");
     assert_eq!(abd["time_to_trendelenburg_s"], "");
     assert!(num(abd, "pelvic_drop_peak_cm") < 2.0);
 }

@@ -104,7 +104,24 @@ impl StanceSim<'_> {
             let swing_hip = leg_coord(stance.other(), coord::HIP_FLEXION);
             targets[swing_hip] = self.cfg.swing_hip_flexion_deg * d + r.tilt;
             self.ctrl.target_rates[swing_hip] = r.tilt_rate;
-            self.ctrl.target_rates[coord::LUMBAR_EXTENSION] = r.tilt_rate - r.trunk_rate;
+            // Stance hip: the rates its coordinates would have if the pelvis turned as its
+            // target does (the femur's measured angular velocity relative to the target
+            // pelvis's, in the joint's axes); lumbar: the trunk target's relative to the
+            // measured pelvis. With zero rates the PD would damp the hip's and the lumbar's
+            // motion itself, and the pelvis and trunk would lag the reference by about 0.5 s.
+            let femur = leg_body(stance, body::FEMUR_R);
+            let w_pelvis = self.ctrl.heading * (Vec3::z() * -r.tilt_rate);
+            let w_trunk = self.ctrl.heading * (Vec3::z() * -r.trunk_rate);
+            for (ji, w_rel) in [
+                (hip_j, self.ws.bs[femur].omega - w_pelvis),
+                (back, w_trunk - self.ws.bs[body::PELVIS].omega),
+            ] {
+                let e = Matrix3::from_columns(&self.ws.frames[ji].axes);
+                let c0 = model.joints[ji].first_coord;
+                if let Some(x) = e.lu().solve(&w_rel) {
+                    self.ctrl.target_rates[c0..c0 + 3].copy_from_slice(x.as_slice());
+                }
+            }
         }
 
         let inertia = |coord_i: usize| -> f64 {
