@@ -104,14 +104,16 @@ fn squat_peaks_never_shrink_as_the_abductors_weaken_and_the_fall_is_a_cliff() {
         .collect();
     assert!(strengths.windows(2).all(|w| w[1] < w[0]), "{strengths:?}");
     assert!(held.len() >= 5, "{} runs held", held.len());
-    // Never shrink (0.01 deg: the runs' numerical noise, far below any clinical difference).
+    // Never shrink, within the simulation's resolution: 0.1 deg, the agreement of the 2 ms
+    // step with a 4x finer one (tests/convergence.rs); the pelvic drop of the runs that
+    // hold is about 0.3 deg and moves by 0.01 deg from run to run.
     for m in [
         "knee_fppa_peak_deg",
         "hip_adduction_peak_deg",
         "pelvic_drop_peak_deg",
     ] {
         let v: Vec<f64> = held.iter().map(|r| num(r, m)).collect();
-        assert!(v.windows(2).all(|w| w[1] >= w[0] - 0.01), "{m}: {v:?}");
+        assert!(v.windows(2).all(|w| w[1] >= w[0] - 0.1), "{m}: {v:?}");
     }
     // What the physics shows with this controller (docs/validation.md): the runs that hold
     // keep nearly the same knee kinematics (FPPA within 1 deg, far below the 7.5-8.9 deg
