@@ -644,6 +644,23 @@ pub fn scenario_name(dir: &Path) -> String {
 pub fn scenario_question(dir: &Path) -> Option<String> {
     let text = std::fs::read_to_string(dir.join("manifest.json")).ok()?;
     let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+    // The scenario file's opening comment, if the file is still where the run read it.
+    if let Some(src) = v["source"].as_str() {
+        if let Ok(file) = std::fs::read_to_string(src) {
+            let lines: Vec<&str> = file
+                .lines()
+                .map(str::trim)
+                .take_while(|l| l.starts_with('#'))
+                .map(|l| l.trim_start_matches('#').trim())
+                .collect();
+            let q = lines.join(" ");
+            let q = q.strip_prefix("Question:").unwrap_or(&q).trim();
+            let mut c = q.chars();
+            if let Some(first) = c.next() {
+                return Some(first.to_uppercase().chain(c).collect());
+            }
+        }
+    }
     fn find(v: &serde_json::Value) -> Option<String> {
         match v {
             serde_json::Value::String(s) if s.trim_start().starts_with('#') => {

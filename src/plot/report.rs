@@ -1336,7 +1336,13 @@ pub fn render(
     );
     let _ = write!(
         h,
-        "<h1>Hip drop on one leg: what the simulation shows</h1>\n<p class=\"question\">{}</p>\n",
+        "<h1>Hip drop: what the simulation shows ({})</h1>\n<p class=\"question\">{}</p>\n",
+        esc(&crate::plot::body::task_words(
+            s.rows
+                .first()
+                .map_or(crate::plot::data::TaskKind::SingleLegStance, |r| r.task)
+        )
+        .to_lowercase()),
         esc(&question)
     );
     h.push_str("<h2>In plain words</h2>\n<div class=\"reading\">\n");
