@@ -152,8 +152,7 @@ fn in_the_squat_glute_max_does_far_less_for_the_pelvis_than_the_abductors() {
     let abd = find(1.0, 1.0);
     // The weak baseline loses balance just after the bottom of the squat. Glute max at
     // 200 % does not hold the pelvis either: it still passes 2 cm and falls (in the
-    // standing after the squat: glute max takes hip extension off the posterior glute med,
-    // which then has more left for abduction; docs/validation.md). The abductors at 200 %
+    // standing after the squat; docs/validation.md). The abductors at 200 %
     // hold a level pelvis throughout (never 2 cm).
     assert_eq!(base["status"], "lost_balance", "{}", base["status_detail"]);
     assert_eq!(gmax["status"], "lost_balance", "{}", gmax["status_detail"]);
