@@ -805,23 +805,28 @@ fn steady_line(s: &Summary, r: usize, ts: &TimeSeries, row: usize) -> String {
     }
 }
 
-/// The row a still picture of run `r` shows: for a squat or step-down the deepest point
-/// ([`deepest_row`]), else the last row (steady state, or the moment the run ended).
+/// The row a still picture of run `r` shows: for a squat or step-down that completed its
+/// task the deepest point ([`deepest_row`]); for one that lost balance or did not settle,
+/// the moment the run ended (where the pelvis fell, which the deepest point, before the
+/// fall, would hide); for stance the last row (steady state, or the moment the run ended).
 pub fn shown_row(s: &Summary, r: usize, ts: &TimeSeries) -> usize {
     let last = ts.len().saturating_sub(1);
-    if s.rows[r].task.is_dynamic() {
+    if s.rows[r].task.is_dynamic() && s.rows[r].status == super::RunStatus::Ok {
         deepest_row(ts).unwrap_or(last)
     } else {
         last
     }
 }
 
-/// "deepest point, knee 61°": what the still picture of a squat or step-down shows.
+/// "deepest point, knee 61°" (or "end of the run, knee 10°" when `row` is not the deepest):
+/// what the still picture of a squat or step-down shows.
 pub fn deepest_words(ts: &TimeSeries, row: usize) -> String {
-    format!(
-        "deepest point, knee {}°",
-        super::text::num(ts.at("knee_flexion_deg", row), 0)
-    )
+    let knee = super::text::num(ts.at("knee_flexion_deg", row), 0);
+    if deepest_row(ts) == Some(row) {
+        format!("deepest point, knee {knee}°")
+    } else {
+        format!("end of the run, knee {knee}°")
+    }
 }
 
 /// The task in words, for titles: "Single-leg squat", "Step-down", "Standing".
@@ -886,7 +891,15 @@ where
             st => format!("; the run {}", st.describe()),
         };
         (
-            format!("{}: seen from the front, at the deepest point", task_words(task)),
+            format!(
+                "{}: seen from the front, {}",
+                task_words(task),
+                if deepest_row(ts) == Some(row) {
+                    "at the deepest point"
+                } else {
+                    "when the run ended"
+                }
+            ),
             vec![
                 (
                     format!(
@@ -1094,7 +1107,7 @@ pub fn side_by_side(
     let dynamic = s.rows[c.left].task.is_dynamic() && s.rows[c.right].task.is_dynamic();
     root.draw(&Text::new(
         if dynamic {
-            "Seen from the front at each run's deepest point, same scale. Blue: stance leg, orange: swing leg."
+            "Seen from the front at each run's deepest point (a run that did not complete the task: when it ended), same scale. Blue: stance leg, orange: swing leg."
         } else {
             "Seen from behind, same scale. Blue: stance leg, orange: swing leg, red: glute med."
         }
