@@ -29,6 +29,9 @@ pub struct RunRecord {
     pub id: String,
     /// Position in the sweep.
     pub index: usize,
+    /// The run's `task.kind` (`single_leg_stance`, `single_leg_squat`, `step_down`).
+    #[serde(default)]
+    pub task_kind: String,
     /// Parameter column values, aligned with the plan's columns.
     pub params: Vec<toml::Value>,
     /// Steady-state metrics aligned with [`metric_columns`]; `None` when not finite or the run did not start.
@@ -244,6 +247,7 @@ pub fn run_one(dir: &Path, name: &str, plan: &Plan, run: &Run) -> Result<RunReco
     let mut rec = RunRecord {
         id: run.id.clone(),
         index: run.index,
+        task_kind: run.scenario.task.task().kind.name().to_string(),
         params: plan.columns.iter().map(|k| value_of(run, k)).collect(),
         metrics: vec![None; metric_columns().len()],
         measures: vec![None; MEASURES.len()],
