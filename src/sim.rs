@@ -1439,6 +1439,27 @@ impl<'m> StanceSim<'m> {
         }
     }
 
+    /// The step-down's swing foot at the current state: its lowest clearance above floor
+    /// level so far, and the touch that ends the descent (the first time it reaches floor
+    /// level during the descent). Nothing for the other tasks.
+    fn step_down_events(&mut self) {
+        if self.cfg.task.kind != TaskKind::StepDown {
+            return;
+        }
+        let foot = self.ws.bs[leg_body(self.tree.stance.other(), body::FOOT_R)].pose;
+        let c = self.swing_clearance(&foot);
+        self.state.min_swing_clearance_m = self.state.min_swing_clearance_m.min(c);
+        if c <= 0.0 && self.state.touch.is_none() && self.state.time_s < self.cfg.task.descent_s {
+            let (k, _, _) = knee_profile(
+                &self.cfg.task,
+                self.plan.start_knee_deg,
+                self.plan.bottom_knee_deg,
+                self.state.time_s,
+            );
+            self.state.touch = Some((self.state.time_s, k));
+        }
+    }
+
     /// Height of the step-down's box (m); 0 for the other tasks.
     fn step_height_m(&self) -> f64 {
         if self.cfg.task.kind == TaskKind::StepDown {
@@ -1452,6 +1473,7 @@ impl<'m> StanceSim<'m> {
     /// computed at recorded rows only (usable abduction capacity, effort, saturation).
     fn record(
         &self,
+        tracker: &mut Tracker,
         mut m: Metrics,
         series: &mut Vec<Metrics>,
         muscles: &mut Vec<MuscleSample>,
@@ -1468,6 +1490,7 @@ impl<'m> StanceSim<'m> {
             f64::NAN
         };
         m.hip_abductors_saturated = saturated as f64;
+        tracker.update_effort(m.hip_abductor_effort);
         series.push(m);
         muscles.push(MuscleSample {
             activation: self.state.activation.clone(),
@@ -1523,6 +1546,7 @@ impl<'m> StanceSim<'m> {
     fn checks(
         &self,
         m: &Metrics,
+        excess: (f64, usize),
         cop_window: &mut std::collections::VecDeque<(f64, f64)>,
         cop_len: usize,
     ) -> Status {
@@ -1551,7 +1575,6 @@ impl<'m> StanceSim<'m> {
                 what: "the swing foot touched the floor".into(),
             };
         }
-        let excess = self.range_excess();
         if status == Status::Ok && excess.0 > RANGE_REPORT_DEG {
             // Past its range only the end stop holds the joint, not the muscles: the
             // posture of single-leg stance is lost (a pelvis hanging on the hip's
@@ -1593,6 +1616,7 @@ impl<'m> StanceSim<'m> {
         let m0 = self.metrics();
         tracker.update(&m0, self.glut_med_activation(), self.range_excess());
         self.record(
+            &mut tracker,
             m0,
             &mut series,
             &mut muscles,
@@ -1600,7 +1624,6 @@ impl<'m> StanceSim<'m> {
             &mut poses,
             &mut ground,
         );
-        tracker.update_effort(series.last().map_or(f64::NAN, |m| m.hip_abductor_effort));
         for n in 0..steps {
             let m = match self.step(n, n % control_every == 0, &decay) {
                 Ok(m) => m,
@@ -1609,28 +1632,13 @@ impl<'m> StanceSim<'m> {
                     break;
                 }
             };
-            status = self.checks(&m, &mut cop_window, cop_len);
-            if self.cfg.task.kind == TaskKind::StepDown {
-                let foot = self.ws.bs[leg_body(self.tree.stance.other(), body::FOOT_R)].pose;
-                let c = self.swing_clearance(&foot);
-                self.state.min_swing_clearance_m = self.state.min_swing_clearance_m.min(c);
-                if c <= 0.0
-                    && self.state.touch.is_none()
-                    && self.state.time_s < self.cfg.task.descent_s
-                {
-                    let (k, _, _) = knee_profile(
-                        &self.cfg.task,
-                        self.plan.start_knee_deg,
-                        self.plan.bottom_knee_deg,
-                        self.state.time_s,
-                    );
-                    self.state.touch = Some((self.state.time_s, k));
-                }
-            }
             let excess = self.range_excess();
+            status = self.checks(&m, excess, &mut cop_window, cop_len);
+            self.step_down_events();
             tracker.update(&m, self.glut_med_activation(), excess);
             if (n + 1) % record_every == 0 || status != Status::Ok {
                 self.record(
+                    &mut tracker,
                     m,
                     &mut series,
                     &mut muscles,
@@ -1638,7 +1646,6 @@ impl<'m> StanceSim<'m> {
                     &mut poses,
                     &mut ground,
                 );
-                tracker.update_effort(series.last().map_or(f64::NAN, |m| m.hip_abductor_effort));
             }
             if status != Status::Ok {
                 break;
