@@ -325,6 +325,16 @@ pub struct RunResult {
     pub wall_time_s: f64,
 }
 
+/// The rows recorded during a run (every `record_interval_s`, and the last), aligned.
+#[derive(Default)]
+struct Recording {
+    series: Vec<Metrics>,
+    muscles: Vec<MuscleSample>,
+    coords: Vec<[f64; coord::COUNT]>,
+    poses: Vec<[Iso; body::COUNT]>,
+    ground: Vec<GroundSample>,
+}
+
 /// Kinematic state of all bodies, read from rapier.
 #[derive(Debug, Clone, Copy)]
 struct BodyState {
@@ -1471,16 +1481,7 @@ impl<'m> StanceSim<'m> {
 
     /// Append the current state to the recorded series, with the measures that are
     /// computed at recorded rows only (usable abduction capacity, effort, saturation).
-    fn record(
-        &self,
-        tracker: &mut Tracker,
-        mut m: Metrics,
-        series: &mut Vec<Metrics>,
-        muscles: &mut Vec<MuscleSample>,
-        coords: &mut Vec<[f64; coord::COUNT]>,
-        poses: &mut Vec<[Iso; body::COUNT]>,
-        ground: &mut Vec<GroundSample>,
-    ) {
+    fn record(&self, tracker: &mut Tracker, mut m: Metrics, rec: &mut Recording) {
         let (usable, saturated) = self.usable_abduction();
         let mass = self.model.mass_kg();
         m.hip_abductor_usable_capacity_nm_per_kg = usable / mass;
@@ -1491,16 +1492,16 @@ impl<'m> StanceSim<'m> {
         };
         m.hip_abductors_saturated = saturated as f64;
         tracker.update_effort(m.hip_abductor_effort);
-        series.push(m);
-        muscles.push(MuscleSample {
+        rec.series.push(m);
+        rec.muscles.push(MuscleSample {
             activation: self.state.activation.clone(),
             force_n: (0..self.state.activation.len())
                 .map(|i| self.tension(i))
                 .collect(),
         });
-        coords.push(self.ws.q);
-        poses.push(self.poses());
-        ground.push(self.state.ground);
+        rec.coords.push(self.ws.q);
+        rec.poses.push(self.poses());
+        rec.ground.push(self.state.ground);
     }
 
     /// One step `n` (0-based) of the run, its stages in a fixed order: control (when
@@ -1600,30 +1601,18 @@ impl<'m> StanceSim<'m> {
         let steps = (self.cfg.duration_s / dt).round() as usize;
         let control_every = ((self.cfg.control_period_s / dt).round() as usize).max(1);
         let record_every = ((self.cfg.record_interval_s / dt).round() as usize).max(1);
-        let mut series = Vec::new();
-        let mut muscles = Vec::new();
-        let mut coords = Vec::new();
-        let mut poses = Vec::new();
+        let mut rec = Recording::default();
         let mut status = Status::Ok;
         // COP averaged over 50 ms before judging balance.
         let mut cop_window: std::collections::VecDeque<(f64, f64)> = Default::default();
         let cop_len = ((0.05 / dt).round() as usize).max(1);
         let decay = ActivationDecay::new(dt);
-        let mut ground = Vec::new();
         // The state at t = 0 (at rest: the momentum rates are those of a body at rest),
         // which also primes the previous velocities.
         let mut tracker = Tracker::new(dt);
         let m0 = self.metrics();
         tracker.update(&m0, self.glut_med_activation(), self.range_excess());
-        self.record(
-            &mut tracker,
-            m0,
-            &mut series,
-            &mut muscles,
-            &mut coords,
-            &mut poses,
-            &mut ground,
-        );
+        self.record(&mut tracker, m0, &mut rec);
         for n in 0..steps {
             let m = match self.step(n, n % control_every == 0, &decay) {
                 Ok(m) => m,
@@ -1637,15 +1626,7 @@ impl<'m> StanceSim<'m> {
             self.step_down_events();
             tracker.update(&m, self.glut_med_activation(), excess);
             if (n + 1) % record_every == 0 || status != Status::Ok {
-                self.record(
-                    &mut tracker,
-                    m,
-                    &mut series,
-                    &mut muscles,
-                    &mut coords,
-                    &mut poses,
-                    &mut ground,
-                );
+                self.record(&mut tracker, m, &mut rec);
             }
             if status != Status::Ok {
                 break;
@@ -1694,6 +1675,13 @@ impl<'m> StanceSim<'m> {
         }
         let measures = tracker.values(SETTLE_WINDOW_S);
         let wall = start.elapsed().as_secs_f64();
+        let Recording {
+            series,
+            muscles,
+            coords,
+            poses,
+            ground,
+        } = rec;
         let t_end = series.last().map(|m| m.time_s).unwrap_or(0.0);
         let from = t_end - self.cfg.steady_window_s;
         // A run that ended early has no steady state: report the state at its end (for
