@@ -5,6 +5,7 @@
 pub mod export;
 pub mod math;
 pub mod measures;
+pub mod merge;
 pub mod model;
 pub mod muscle;
 pub mod output;
@@ -13,5 +14,6 @@ pub mod qp;
 pub mod runner;
 pub mod scenario;
 pub mod sim;
+pub mod slurm;
 pub mod sweep;
 pub mod task;

@@ -3,7 +3,7 @@
 use clap::{Parser, Subcommand, ValueEnum};
 use hipdrop::model::{coord, leg_coord, Model, Side};
 use hipdrop::output::write_atomic;
-use hipdrop::runner::{self, RunRecord};
+use hipdrop::runner::{self, shell_word as shell_quote, RunRecord};
 use hipdrop::scenario::{self, Loaded};
 use hipdrop::sweep::{self, Run};
 use rayon::prelude::*;
@@ -104,6 +104,85 @@ the --resume command that finishes the sweep.")]
         /// Do not draw figures and report.html after the runs (`hipdrop plot DIR` later).
         #[arg(long)]
         no_plots: bool,
+        /// Run only the K-th of N parts of the sweep (K from 1; run i belongs to part
+        /// i mod N + 1), e.g. --shard 2/4; `hipdrop merge` joins the parts.
+        #[arg(long, value_name = "K/N")]
+        shard: Option<String>,
+    },
+    /// Join the shards of a sweep (`run --shard K/N`) into one output directory,
+    /// byte-identical to a one-machine run of the same scenario.
+    #[command(after_help = "Example:
+  hipdrop run scenarios/abductor_strength_sweep.toml --shard 1/2 --out /tmp/s1
+  hipdrop run scenarios/abductor_strength_sweep.toml --shard 2/2 --out /tmp/s2
+  hipdrop merge --out /tmp/sweep /tmp/s1 /tmp/s2
+Checks first, writes nothing if a check fails (exit 2): every shard complete and intact
+(manifest.json checksums), all from the same resolved scenario, hipdrop version and N,
+and together every run once. Then writes summary.csv, summary.json, manifest.json,
+plan.json and runs/ as `hipdrop run` does (timing.csv and the wall times in
+runs/*/result.json are the shards'), and the figures and report.html.
+Exit codes: 0 merged, 1 merged but some runs failed (as for `run`) or an I/O error,
+2 bad input (nothing written).")]
+    Merge {
+        /// Output directory of the merged sweep.
+        #[arg(long)]
+        out: PathBuf,
+        /// Shard directories (`hipdrop run --shard K/N --out DIR`), in any order.
+        #[arg(required = true, value_name = "SHARD_DIR")]
+        shards: Vec<PathBuf>,
+        /// Replace the results in an existing output directory.
+        #[arg(long)]
+        force: bool,
+        /// Do not draw figures and report.html (`hipdrop plot DIR` later).
+        #[arg(long)]
+        no_plots: bool,
+    },
+    /// Write SLURM batch scripts that run a sweep as a job array (one shard per task)
+    /// and merge the shards when every task has succeeded.
+    #[command(after_help = "Example, on a cluster's login node:
+  hipdrop slurm scenarios/research_grid.toml --shards 20 --partition short --out results/grid
+  bash results/grid/slurm/submit.sh
+Writes OUT/slurm/array.sbatch (#SBATCH --array=0-(N-1): task i runs
+`hipdrop run SCENARIO --shard i+1/N --resume` into OUT/slurm/shards/(i+1)-of-N),
+OUT/slurm/merge.sbatch (`hipdrop merge --out OUT` of all N shards) and
+OUT/slurm/submit.sh (submits both, the merge with --dependency=afterok on the array).
+The jobs run in the current directory (#SBATCH --chdir) with this hipdrop binary.
+A requeued task (preempted, node lost, `scontrol requeue`) keeps its completed runs.
+More: README.md, section \"Sweeps on a SLURM cluster\".")]
+    Slurm {
+        #[command(flatten)]
+        s: ScenarioArgs,
+        /// Number of shards (array tasks), from 1 to the sweep's number of runs.
+        #[arg(long)]
+        shards: usize,
+        /// Output directory of the merged sweep (default: output/<scenario name>).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// #SBATCH --partition.
+        #[arg(long)]
+        partition: Option<String>,
+        /// #SBATCH --account.
+        #[arg(long)]
+        account: Option<String>,
+        /// #SBATCH --time of each array task, as SLURM takes it (e.g. 30, 02:00:00,
+        /// 1-00:00:00). Default: 3x the CPU time `hipdrop check` estimates for a shard,
+        /// at least 5 minutes.
+        #[arg(long)]
+        time: Option<String>,
+        /// #SBATCH --cpus-per-task, and the threads of each shard.
+        #[arg(long, default_value_t = 1)]
+        cpus_per_task: usize,
+        /// #SBATCH --mem of each task (e.g. 2G); default: the cluster's.
+        #[arg(long)]
+        mem: Option<String>,
+        /// The hipdrop binary the jobs run (default: this one).
+        #[arg(long)]
+        hipdrop: Option<PathBuf>,
+        /// Replace the scripts, shards and results already in the output directory.
+        #[arg(long)]
+        force: bool,
+        /// The merge job draws no figures and report.html.
+        #[arg(long)]
+        no_plots: bool,
     },
     /// Validate a scenario and print its fully resolved form and its runs.
     #[command(
@@ -183,7 +262,52 @@ fn main() -> ExitCode {
             force,
             resume,
             no_plots,
-        } => run(&s, out, threads, quiet, force, resume, no_plots),
+            shard,
+        } => run(
+            &s,
+            RunOptions {
+                out,
+                threads,
+                quiet,
+                force,
+                resume,
+                no_plots,
+                shard,
+            },
+        ),
+        Cmd::Merge {
+            out,
+            shards,
+            force,
+            no_plots,
+        } => merge(&out, &shards, force, no_plots),
+        Cmd::Slurm {
+            s,
+            shards,
+            out,
+            partition,
+            account,
+            time,
+            cpus_per_task,
+            mem,
+            hipdrop,
+            force,
+            no_plots,
+        } => slurm(
+            &s,
+            SlurmArgs {
+                shards,
+                out,
+                partition,
+                account,
+                time,
+                cpus_per_task,
+                mem,
+                hipdrop,
+                force,
+                no_plots,
+            },
+        ),
         Cmd::Check { s } => check(&s),
         Cmd::List { what } => list(what),
         Cmd::Export { format, s, out } => export(format, &s, out),
@@ -567,21 +691,55 @@ fn dir_has_results(dir: &Path) -> bool {
     runner::OWN_ENTRIES.iter().any(|e| dir.join(e).exists())
 }
 
-fn run(
-    s: &ScenarioArgs,
+/// The options of `hipdrop run`.
+struct RunOptions {
     out: Option<PathBuf>,
     threads: Option<usize>,
     quiet: bool,
     force: bool,
     resume: bool,
     no_plots: bool,
-) -> ExitCode {
+    shard: Option<String>,
+}
+
+fn run(s: &ScenarioArgs, o: RunOptions) -> ExitCode {
+    let RunOptions {
+        out,
+        threads,
+        quiet,
+        force,
+        resume,
+        no_plots,
+        shard,
+    } = o;
+    let shard = match shard.as_deref().map(runner::Shard::parse).transpose() {
+        Ok(x) => x,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let (l, runs) = match load(s) {
         Ok(x) => x,
         Err(c) => return c,
     };
+    if let Some(sh) = shard.filter(|sh| sh.count > runs.len()) {
+        eprintln!(
+            "error: --shard {sh}: {} has {} run(s), so it splits into at most {} shard(s); give N from 1 to {}",
+            s.scenario.display(),
+            runs.len(),
+            runs.len(),
+            runs.len()
+        );
+        return ExitCode::from(2);
+    }
     let given = out.is_some();
-    let dir = out.unwrap_or_else(|| PathBuf::from("output").join(&l.name));
+    let dir = out.unwrap_or_else(|| match shard {
+        Some(sh) => {
+            PathBuf::from("output").join(format!("{}.shard-{}-of-{}", l.name, sh.index, sh.count))
+        }
+        None => PathBuf::from("output").join(&l.name),
+    });
     // The output directory, or the nearest part of its path that exists, must be a directory.
     if let Some(file) = dir
         .ancestors()
@@ -603,6 +761,12 @@ fn run(
     }
     let mut plan = runner::plan(&l, &runs);
     plan.command = command_of(s);
+    plan.shard = shard;
+    // A shard runs its part; the plan (run ids, columns) stays the whole sweep's.
+    let runs: Vec<Run> = runs
+        .into_iter()
+        .filter(|r| shard.is_none_or(|sh| sh.holds(r.index)))
+        .collect();
     let exists = dir_has_results(&dir);
     if exists && !force && !resume {
         eprintln!(
@@ -623,13 +787,7 @@ fn run(
             let made_with = old
                 .as_ref()
                 .filter(|o| !o.command.is_empty())
-                .map(|o| {
-                    format!(
-                        " (`{} --resume --out {}`)",
-                        o.command,
-                        shell_quote(&dir.display().to_string())
-                    )
-                })
+                .map(|o| format!(" (`{}`)", o.resume_command(&dir)))
                 .unwrap_or_default();
             eprintln!(
                 "error: {}: --resume: these results were made with another scenario, so they cannot be finished with this one (plan.json there, this scenario now):",
@@ -728,11 +886,7 @@ fn run(
         &finished,
         total,
         &dir,
-        format!(
-            "{} --resume --out {}",
-            plan.command,
-            shell_quote(&dir.display().to_string())
-        ),
+        plan.resume_command(&dir),
     );
     let name = l.name.clone();
     let results: Vec<Result<RunRecord, String>> = pool.install(|| {
@@ -793,14 +947,195 @@ fn run(
     }
 }
 
-/// `s` as one word for a POSIX shell (single-quoted when it holds anything but
-/// `[A-Za-z0-9_./=:,+@%-]`).
-fn shell_quote(s: &str) -> String {
-    let plain = |c: char| c.is_ascii_alphanumeric() || "_./=:,+@%-".contains(c);
-    if !s.is_empty() && s.chars().all(plain) {
-        s.to_string()
+/// The options of `hipdrop slurm`.
+struct SlurmArgs {
+    shards: usize,
+    out: Option<PathBuf>,
+    partition: Option<String>,
+    account: Option<String>,
+    time: Option<String>,
+    cpus_per_task: usize,
+    mem: Option<String>,
+    hipdrop: Option<PathBuf>,
+    force: bool,
+    no_plots: bool,
+}
+
+fn slurm(s: &ScenarioArgs, a: SlurmArgs) -> ExitCode {
+    let (l, runs) = match load(s) {
+        Ok(x) => x,
+        Err(c) => return c,
+    };
+    if a.shards == 0 || a.shards > runs.len() {
+        eprintln!(
+            "error: --shards {}: {} has {} run(s); give N from 1 to {}",
+            a.shards,
+            s.scenario.display(),
+            runs.len(),
+            runs.len()
+        );
+        return ExitCode::from(2);
+    }
+    if a.cpus_per_task == 0 {
+        eprintln!("error: --cpus-per-task 0: give 1 or more");
+        return ExitCode::from(2);
+    }
+    for (flag, v) in [
+        ("--partition", &a.partition),
+        ("--account", &a.account),
+        ("--time", &a.time),
+        ("--mem", &a.mem),
+    ] {
+        if let Some(v) = v.as_deref().filter(|v| {
+            v.is_empty()
+                || !v
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_:.,+".contains(c))
+        }) {
+            eprintln!(
+                "error: {flag} {v:?}: not a SLURM value (letters, digits and - _ : . , + only)"
+            );
+            return ExitCode::from(2);
+        }
+    }
+    let out = a
+        .out
+        .unwrap_or_else(|| PathBuf::from("output").join(&l.name));
+    if out.exists() && !out.is_dir() {
+        eprintln!(
+            "error: --out {}: is a file, not a directory; give a directory (it is created if it does not exist)",
+            out.display()
+        );
+        return ExitCode::from(2);
+    }
+    let slurm_dir = out.join("slurm");
+    if (dir_has_results(&out) || slurm_dir.exists()) && !a.force {
+        eprintln!(
+            "error: {} already holds results or a SLURM job's files: give another --out DIR, or --force to replace them",
+            out.display()
+        );
+        return ExitCode::from(2);
+    }
+    let hipdrop_bin = match a.hipdrop.map(Ok).unwrap_or_else(std::env::current_exe) {
+        Ok(p) => std::fs::canonicalize(&p).unwrap_or(p),
+        Err(e) => {
+            eprintln!("error: cannot tell where this hipdrop binary is ({e}): give --hipdrop PATH");
+            return ExitCode::from(2);
+        }
+    };
+    let workdir = match std::env::current_dir() {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("error: cannot read the current directory: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let est = runner::estimate(&runs);
+    let per_shard = runs.len().div_ceil(a.shards);
+    let cpu_per_shard = est.cpu_s / runs.len() as f64 * per_shard as f64;
+    let time = a.time.unwrap_or_else(|| {
+        hipdrop::slurm::slurm_time(3.0 * cpu_per_shard / a.cpus_per_task as f64)
+    });
+    let job = hipdrop::slurm::SlurmJob {
+        name: l.name.clone(),
+        scenario: s.scenario.display().to_string(),
+        sets: s.sets.clone(),
+        shards: a.shards,
+        runs: runs.len(),
+        out: out.clone(),
+        workdir,
+        hipdrop: hipdrop_bin,
+        partition: a.partition,
+        account: a.account,
+        time: time.clone(),
+        merge_time: hipdrop::slurm::slurm_time(60.0 + 0.5 * runs.len() as f64),
+        cpus_per_task: a.cpus_per_task,
+        mem: a.mem,
+        plots: !a.no_plots,
+    };
+    if a.force {
+        for p in std::iter::once(slurm_dir.clone())
+            .chain(runner::OWN_ENTRIES.iter().map(|e| out.join(e)))
+        {
+            let r = if p.is_dir() {
+                std::fs::remove_dir_all(&p)
+            } else if p.exists() {
+                std::fs::remove_file(&p)
+            } else {
+                Ok(())
+            };
+            if let Err(e) = r {
+                eprintln!("error: cannot remove {}: {e}", p.display());
+                return ExitCode::from(1);
+            }
+        }
+    }
+    if let Err(e) = std::fs::create_dir_all(slurm_dir.join("logs")) {
+        eprintln!("error: cannot create {}: {e}", slurm_dir.display());
+        return ExitCode::from(1);
+    }
+    for (p, text, exec) in job.files() {
+        if let Err(e) = write_atomic(&p, text.as_bytes()) {
+            eprintln!("error: cannot write {}: {e}", p.display());
+            return ExitCode::from(1);
+        }
+        #[cfg(unix)]
+        if exec {
+            use std::os::unix::fs::PermissionsExt;
+            let _ = std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755));
+        }
+        #[cfg(not(unix))]
+        let _ = exec;
+    }
+    eprintln!(
+        "wrote {}/{{array.sbatch, merge.sbatch, submit.sh}}: {} runs in {} shards of at most {per_shard} run(s), --time {time} per shard (estimate {:.0} CPU s per shard)\nsubmit with:\n  bash {}",
+        slurm_dir.display(),
+        runs.len(),
+        a.shards,
+        cpu_per_shard,
+        shell_quote(&slurm_dir.join("submit.sh").display().to_string())
+    );
+    ExitCode::SUCCESS
+}
+
+fn merge(out: &Path, shards: &[PathBuf], force: bool, no_plots: bool) -> ExitCode {
+    let (plan, recs) = match hipdrop::merge::merge(out, shards, force) {
+        Ok(x) => x,
+        Err(e) => {
+            for p in &e.problems {
+                eprintln!("error: {p}");
+            }
+            if e.code == 2 {
+                eprintln!("nothing written");
+            }
+            return ExitCode::from(e.code);
+        }
+    };
+    let dynamic = recs.first().is_some_and(|r| {
+        hipdrop::task::TaskKind::parse(&r.task_kind).is_some_and(|k| k.is_dynamic())
+    });
+    report(&plan.name, &recs, dynamic);
+    eprintln!(
+        "wrote {} ({} shards, {} runs)",
+        out.display(),
+        shards.len(),
+        recs.len()
+    );
+    if !no_plots {
+        if let Err(e) = hipdrop::plot::plot_dir(out, &hipdrop::plot::PlotOptions::default()) {
+            eprintln!("error: figures: {e}");
+            return ExitCode::from(1);
+        }
+        eprintln!(
+            "wrote {} and {}",
+            out.join("figures").display(),
+            out.join("report.html").display()
+        );
+    }
+    if recs.iter().any(|r| r.failed()) {
+        ExitCode::from(1)
     } else {
-        format!("'{}'", s.replace('\'', "'\\''"))
+        ExitCode::SUCCESS
     }
 }
 

@@ -78,6 +78,98 @@ pub struct Plan {
     /// run with `--resume` to finish it. Not compared by `--resume`.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub command: String,
+    /// The part of the sweep this directory holds (`hipdrop run --shard K/N`); `None`
+    /// (and absent from `plan.json`) for the whole sweep. `runs`, `resolved` and
+    /// `columns` are always the whole sweep's, so that every shard has the same plan.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<Shard>,
+}
+
+/// One of `count` deterministic parts of a sweep (`--shard index/count`, `index` from 1):
+/// run `i` (0-based, in sweep order) belongs to shard `i % count + 1`, so that shards
+/// differ by at most one run and each gets runs from the whole range of a swept axis
+/// (neighbouring runs of a strength sweep cost alike; weak ones stop early).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Shard {
+    /// Which part, from 1 to `count`.
+    pub index: usize,
+    /// How many parts.
+    pub count: usize,
+}
+
+impl Shard {
+    /// Parse `K/N` (`1 <= K <= N`); the error says what is allowed.
+    pub fn parse(s: &str) -> Result<Shard, String> {
+        let bad = || {
+            format!(
+                "--shard {s}: give K/N with 1 <= K <= N, e.g. --shard 1/4 (the first of four parts)"
+            )
+        };
+        let (k, n) = s.split_once('/').ok_or_else(bad)?;
+        let (k, n): (usize, usize) = (
+            k.trim().parse().map_err(|_| bad())?,
+            n.trim().parse().map_err(|_| bad())?,
+        );
+        if k == 0 || n == 0 || k > n {
+            return Err(bad());
+        }
+        Ok(Shard { index: k, count: n })
+    }
+
+    /// Whether run `index` (0-based position in the sweep) belongs to this shard.
+    pub fn holds(&self, index: usize) -> bool {
+        index % self.count + 1 == self.index
+    }
+}
+
+impl std::fmt::Display for Shard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
+}
+
+impl Plan {
+    /// The runs this directory holds: the whole sweep, or its shard's part (ids in order).
+    pub fn own_runs(&self) -> Vec<&str> {
+        self.runs
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| self.shard.is_none_or(|s| s.holds(*i)))
+            .map(|(_, id)| id.as_str())
+            .collect()
+    }
+
+    /// The recorded command, or `hipdrop run SCENARIO` when none was recorded.
+    pub fn command_or_placeholder(&self) -> String {
+        if self.command.is_empty() {
+            "hipdrop run SCENARIO".to_string()
+        } else {
+            self.command.clone()
+        }
+    }
+
+    /// The command that finishes this directory: the recorded command (or
+    /// `hipdrop run SCENARIO`), its `--shard`, `--resume --out DIR`.
+    pub fn resume_command(&self, dir: &Path) -> String {
+        let mut c = self.command_or_placeholder();
+        if let Some(s) = self.shard {
+            c.push_str(&format!(" --shard {s}"));
+        }
+        c.push_str(" --resume --out ");
+        c.push_str(&shell_word(&dir.display().to_string()));
+        c
+    }
+}
+
+/// `s` as one word for a POSIX shell (single-quoted when it holds anything but
+/// `[A-Za-z0-9_./=:,+@%-]`).
+pub fn shell_word(s: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "_./=:,+@%-".contains(c);
+    if !s.is_empty() && s.chars().all(plain) {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
 }
 
 /// What differs between the plan recorded in an output directory (`old`) and a new one:
@@ -85,6 +177,17 @@ pub struct Plan {
 /// `--resume` may finish `old` with `new`. The recording command is not compared.
 pub fn plan_differences(old: &Plan, new: &Plan) -> Vec<String> {
     let mut d = Vec::new();
+    if old.shard != new.shard {
+        let shown = |s: Option<Shard>| match s {
+            Some(s) => format!("shard {s}"),
+            None => "the whole sweep".to_string(),
+        };
+        d.push(format!(
+            "{} there, {} now",
+            shown(old.shard),
+            shown(new.shard)
+        ));
+    }
     if old.name != new.name {
         d.push(format!(
             "name = \"{}\" there, \"{}\" now",
@@ -223,6 +326,7 @@ pub fn plan(l: &Loaded, runs: &[Run]) -> Plan {
             })
             .collect(),
         command: String::new(),
+        shard: None,
     }
 }
 
@@ -422,8 +526,53 @@ pub fn summary_json(plan: &Plan, recs: &[RunRecord]) -> String {
     s
 }
 
+/// What `manifest.json` says of the scenario, apart from its runs and files: the same in
+/// a whole sweep's directory and in each of its shards', so that `hipdrop merge` writes
+/// the manifest of a one-machine run from the shards alone.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ManifestHead {
+    /// The version of hipdrop that wrote the results.
+    pub hipdrop_version: String,
+    /// Scenario name.
+    pub scenario: String,
+    /// The scenario file, as given on the command line.
+    pub source: String,
+    /// `sweep.seed` of random sweeps, else null.
+    pub seed: Option<i64>,
+    /// The resolved base scenario (defaults filled in).
+    pub resolved: serde_json::Value,
+    /// The `[sweep]` table.
+    pub sweep: serde_json::Value,
+}
+
+impl ManifestHead {
+    /// The head of a scenario's manifest.
+    pub fn of(l: &Loaded) -> ManifestHead {
+        ManifestHead {
+            hipdrop_version: env!("CARGO_PKG_VERSION").to_string(),
+            scenario: l.name.clone(),
+            source: l.path.display().to_string(),
+            seed: seed(l),
+            resolved: serde_json::to_value(crate::scenario::resolved_base(l).ok())
+                .unwrap_or_default(),
+            sweep: serde_json::to_value(&l.sweep).unwrap_or_default(),
+        }
+    }
+}
+
 /// Write summary.csv, summary.json, timing.csv and manifest.json from the records.
 pub fn finish(dir: &Path, l: &Loaded, plan: &Plan, recs: &[RunRecord]) -> Result<(), String> {
+    finish_with(dir, &ManifestHead::of(l), plan, recs)
+}
+
+/// [`finish`] with the manifest's head given (`hipdrop merge` reads it from the shards).
+/// A shard's manifest also names the shard (`"shard": {"index": K, "count": N}`).
+pub fn finish_with(
+    dir: &Path,
+    head: &ManifestHead,
+    plan: &Plan,
+    recs: &[RunRecord],
+) -> Result<(), String> {
     let mut files: BTreeMap<String, String> = BTreeMap::new();
     for r in recs {
         files.extend(r.files.clone());
@@ -443,14 +592,13 @@ pub fn finish(dir: &Path, l: &Loaded, plan: &Plan, recs: &[RunRecord]) -> Result
             files.insert(name.into(), sha256_hex(text.as_bytes()));
         }
     }
-    let base = crate::scenario::resolved_base(l).ok();
-    let manifest = serde_json::json!({
-        "hipdrop_version": env!("CARGO_PKG_VERSION"),
-        "scenario": l.name,
-        "source": l.path.display().to_string(),
-        "seed": seed(l),
-        "resolved": base,
-        "sweep": l.sweep,
+    let mut manifest = serde_json::json!({
+        "hipdrop_version": head.hipdrop_version,
+        "scenario": head.scenario,
+        "source": head.source,
+        "seed": head.seed,
+        "resolved": head.resolved,
+        "sweep": head.sweep,
         "columns": plan.columns,
         "runs": recs.iter().map(|r| serde_json::json!({
             "id": r.id, "index": r.index, "status": r.status,
@@ -459,6 +607,9 @@ pub fn finish(dir: &Path, l: &Loaded, plan: &Plan, recs: &[RunRecord]) -> Result
         "files_sha256": files,
         "not_checksummed": ["timing.csv (wall times differ between runs)", "plan.json", "runs/*/result.json"],
     });
+    if let Some(s) = plan.shard {
+        manifest["shard"] = serde_json::json!({"index": s.index, "count": s.count});
+    }
     let mut text = serde_json::to_string_pretty(&manifest).expect("manifest serialises");
     text.push('\n');
     let p = dir.join("manifest.json");
@@ -488,28 +639,20 @@ pub fn interrupted(dir: &Path) -> Option<String> {
         return None;
     }
     let plan: Plan = serde_json::from_slice(&std::fs::read(dir.join("plan.json")).ok()?).ok()?;
-    let done = plan
-        .runs
+    let own = plan.own_runs();
+    let done = own
         .iter()
         .filter(|id| dir.join("runs").join(id).join("result.json").is_file())
         .count();
-    let command = if plan.command.is_empty() {
-        "hipdrop run SCENARIO".to_string()
-    } else {
-        plan.command.clone()
-    };
-    let d = dir.display().to_string();
-    let quoted = if d
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || "_./=:,+@%-".contains(c))
-    {
-        d.clone()
-    } else {
-        format!("'{}'", d.replace('\'', "'\\''"))
+    let what = match plan.shard {
+        Some(s) => format!("shard {s}: "),
+        None => String::new(),
     };
     Some(format!(
-        "{d}: an interrupted `hipdrop run` ({done} of {} runs complete; plan.json is there, summary.csv and manifest.json are written after the last run): finish it with `{command} --resume --out {quoted}`",
-        plan.runs.len()
+        "{}: an interrupted `hipdrop run` ({what}{done} of {} runs complete; plan.json is there, summary.csv and manifest.json are written after the last run): finish it with `{}`",
+        dir.display(),
+        own.len(),
+        plan.resume_command(dir)
     ))
 }
 
