@@ -138,7 +138,7 @@ pub fn read_shard(dir: &Path) -> Result<ShardDir, Vec<String>> {
     let written = std::fs::read(dir.join("summary.csv")).unwrap_or_default();
     if summary_csv(&plan, &recs).as_bytes() != written.as_slice() {
         return Err(vec![format!(
-            "{d}: its runs/*/result.json do not agree with its summary.csv (a record was changed after the run): re-run shard {shard} with `{} --force --out {}`",
+            "{d}: its runs/*/result.json do not agree with its summary.csv (a record was changed after the run): re-run shard {shard} with `{} --shard {shard} --force --out {}`",
             plan.command_or_placeholder(),
             crate::runner::shell_word(&d.to_string())
         )]);
