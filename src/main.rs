@@ -139,7 +139,7 @@ Exit codes: 0 merged, 1 merged but some runs failed (as for `run`) or an I/O err
     /// Write SLURM batch scripts that run a sweep as a job array (one shard per task)
     /// and merge the shards when every task has succeeded.
     #[command(after_help = "Example, on a cluster's login node:
-  hipdrop slurm scenarios/research_grid.toml --shards 20 --partition short --out results/grid
+  hipdrop slurm scenarios/research_grid.toml --shards 6 --partition short --out results/grid
   bash results/grid/slurm/submit.sh
 Writes OUT/slurm/array.sbatch (#SBATCH --array=0-(N-1): task i runs
 `hipdrop run SCENARIO --shard i+1/N --resume` into OUT/slurm/shards/(i+1)-of-N),
@@ -813,19 +813,9 @@ fn run(s: &ScenarioArgs, o: RunOptions) -> ExitCode {
         }
     };
     if exists && force {
-        for e in runner::OWN_ENTRIES {
-            let p = dir.join(e);
-            let r = if p.is_dir() {
-                std::fs::remove_dir_all(&p)
-            } else if p.exists() {
-                std::fs::remove_file(&p)
-            } else {
-                Ok(())
-            };
-            if let Err(err) = r {
-                eprintln!("error: cannot remove {}: {err}", p.display());
-                return ExitCode::from(1);
-            }
+        if let Err(e) = runner::remove_results(&dir, &[]) {
+            eprintln!("error: {e}");
+            return ExitCode::from(1);
         }
     }
     if let Err(e) = std::fs::create_dir_all(&dir) {
@@ -1054,20 +1044,9 @@ fn slurm(s: &ScenarioArgs, a: SlurmArgs) -> ExitCode {
         plots: !a.no_plots,
     };
     if a.force {
-        for p in std::iter::once(slurm_dir.clone())
-            .chain(runner::OWN_ENTRIES.iter().map(|e| out.join(e)))
-        {
-            let r = if p.is_dir() {
-                std::fs::remove_dir_all(&p)
-            } else if p.exists() {
-                std::fs::remove_file(&p)
-            } else {
-                Ok(())
-            };
-            if let Err(e) = r {
-                eprintln!("error: cannot remove {}: {e}", p.display());
-                return ExitCode::from(1);
-            }
+        if let Err(e) = runner::remove_results(&out, std::slice::from_ref(&slurm_dir)) {
+            eprintln!("error: {e}");
+            return ExitCode::from(1);
         }
     }
     if let Err(e) = std::fs::create_dir_all(slurm_dir.join("logs")) {
@@ -1088,7 +1067,7 @@ fn slurm(s: &ScenarioArgs, a: SlurmArgs) -> ExitCode {
         let _ = exec;
     }
     eprintln!(
-        "wrote {}/{{array.sbatch, merge.sbatch, submit.sh}}: {} runs in {} shards of at most {per_shard} run(s), --time {time} per shard (estimate {:.0} CPU s per shard)\nsubmit with:\n  bash {}",
+        "wrote {}/{{array.sbatch, merge.sbatch, submit.sh}}: {} runs in {} shards of at most {per_shard} run(s), --time {time} per shard (estimate {:.1} CPU s per shard)\nsubmit with:\n  bash {}",
         slurm_dir.display(),
         runs.len(),
         a.shards,

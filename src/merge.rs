@@ -310,17 +310,7 @@ pub fn merge(
     let io =
         |p: &Path, e: std::io::Error| MergeError::io(format!("cannot write {}: {e}", p.display()));
     if holds_results {
-        for e in OWN_ENTRIES {
-            let p = out.join(e);
-            let r = if p.is_dir() {
-                std::fs::remove_dir_all(&p)
-            } else if p.exists() {
-                std::fs::remove_file(&p)
-            } else {
-                Ok(())
-            };
-            r.map_err(|e| MergeError::io(format!("cannot remove {}: {e}", p.display())))?;
-        }
+        crate::runner::remove_results(out, &[]).map_err(MergeError::io)?;
     }
     std::fs::create_dir_all(out).map_err(|e| io(out, e))?;
     let first = &shards[0];

@@ -681,6 +681,26 @@ pub const OWN_ENTRIES: &[&str] = &[
     "manifest.json",
 ];
 
+/// Remove hipdrop's own files and directories ([`OWN_ENTRIES`]) in `dir`, and `also`
+/// (paths of any kind), for `--force`; nothing else there is touched.
+pub fn remove_results(dir: &Path, also: &[PathBuf]) -> Result<(), String> {
+    for p in OWN_ENTRIES
+        .iter()
+        .map(|e| dir.join(e))
+        .chain(also.iter().cloned())
+    {
+        let r = if p.is_dir() {
+            std::fs::remove_dir_all(&p)
+        } else if p.exists() {
+            std::fs::remove_file(&p)
+        } else {
+            Ok(())
+        };
+        r.map_err(|e| format!("cannot remove {}: {e}", p.display()))?;
+    }
+    Ok(())
+}
+
 /// What `hipdrop check-output` found: files listed in `manifest.json`, by state.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct OutputCheck {
@@ -835,4 +855,77 @@ pub fn estimate(runs: &[Run]) -> Estimate {
     }
     e.cpu_s = e.steps * CPU_S_PER_STEP;
     e
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Every run belongs to exactly one shard, and shards differ by at most one run.
+        #[test]
+        fn shards_partition_the_sweep_and_balance_it(runs in 1usize..500, n in 1usize..64) {
+            prop_assume!(n <= runs);
+            let sizes: Vec<usize> = (1..=n)
+                .map(|k| (0..runs).filter(|&i| Shard { index: k, count: n }.holds(i)).count())
+                .collect();
+            for i in 0..runs {
+                let owners = (1..=n).filter(|&k| Shard { index: k, count: n }.holds(i)).count();
+                prop_assert_eq!(owners, 1);
+            }
+            prop_assert_eq!(sizes.iter().sum::<usize>(), runs);
+            prop_assert!(sizes.iter().max().unwrap() - sizes.iter().min().unwrap() <= 1);
+        }
+
+        /// Any text: parsed to a valid shard, or an error naming the value and what is allowed.
+        #[test]
+        fn shard_parse_accepts_k_of_n_only(s in "\\PC{0,12}") {
+            match Shard::parse(&s) {
+                Ok(sh) => {
+                    prop_assert!(sh.index >= 1 && sh.index <= sh.count);
+                    prop_assert_eq!(Shard::parse(&sh.to_string()), Ok(sh));
+                }
+                Err(e) => {
+                    prop_assert!(e.contains(&format!("--shard {s}")), "{}", e);
+                    prop_assert!(e.contains("1 <= K <= N"), "{}", e);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn shard_parse_examples() {
+        assert_eq!(Shard::parse("2/4"), Ok(Shard { index: 2, count: 4 }));
+        for bad in [
+            "0/4", "5/4", "4", "/4", "1/", "a/b", "1/0", "-1/4", "1/4/5", "",
+        ] {
+            assert!(Shard::parse(bad).is_err(), "{bad}");
+        }
+        // Run i belongs to shard i mod N + 1.
+        let s = Shard { index: 2, count: 3 };
+        assert_eq!((0..7).filter(|&i| s.holds(i)).collect::<Vec<_>>(), [1, 4]);
+    }
+
+    #[test]
+    fn plan_without_a_shard_serialises_as_before_and_resume_command_names_the_shard() {
+        let mut p = Plan {
+            name: "x".into(),
+            columns: vec![],
+            runs: vec!["r0000_a".into(), "r0001_b".into(), "r0002_c".into()],
+            resolved: vec![],
+            command: "hipdrop run s.toml".into(),
+            shard: None,
+        };
+        assert!(!serde_json::to_string(&p).unwrap().contains("shard"));
+        assert_eq!(p.own_runs().len(), 3);
+        p.shard = Some(Shard { index: 2, count: 2 });
+        assert_eq!(p.own_runs(), ["r0001_b"]);
+        assert_eq!(
+            p.resume_command(Path::new("out dir")),
+            "hipdrop run s.toml --shard 2/2 --resume --out 'out dir'"
+        );
+        let back: Plan = serde_json::from_str(&serde_json::to_string(&p).unwrap()).unwrap();
+        assert_eq!(back, p);
+    }
 }

@@ -140,8 +140,8 @@ if [ "$rc" -ge 128 ] && [ "${{SLURM_RESTART_COUNT:-0}}" -lt {max} ]; then
   # Killed by a signal (out of memory, say): requeue this task rather than fail it, so
   # that the merge's afterok dependency still holds; --resume finishes the shard.
   echo "hipdrop shard $k/{n}: killed by signal $((rc - 128)); requeueing"
-  scontrol requeue "${{SLURM_ARRAY_JOB_ID}}_${{SLURM_ARRAY_TASK_ID}}"
-  sleep 600
+  # SLURM ends this script as it requeues the task; if it cannot, the task fails.
+  scontrol requeue "${{SLURM_ARRAY_JOB_ID}}_${{SLURM_ARRAY_TASK_ID}}" && sleep 600
   exit "$rc"
 fi
 # Exit code 1: some runs diverged, which are results too; the shard is complete when every
@@ -225,5 +225,53 @@ echo "results:   {out} (logs in $here/logs)"
             (d.join("merge.sbatch"), self.merge_script(), false),
             (d.join("submit.sh"), self.submit_script(), true),
         ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slurm_time_rounds_up_to_minutes_with_a_floor_of_five() {
+        assert_eq!(slurm_time(0.0), "00:05:00");
+        assert_eq!(slurm_time(301.0), "00:06:00");
+        assert_eq!(slurm_time(2.0 * 3600.0), "02:00:00");
+        assert_eq!(slurm_time(86_400.0 + 60.0), "1-00:01:00");
+    }
+
+    #[test]
+    fn scripts_quote_paths_and_values_for_the_shell() {
+        let job = SlurmJob {
+            name: "grid".into(),
+            scenario: "my scenarios/grid.toml".into(),
+            sets: vec!["sweep.axes.strength.hip_abductors=[1, 0.5]".into()],
+            shards: 4,
+            runs: 10,
+            out: PathBuf::from("results/grid"),
+            workdir: PathBuf::from("/home/a b"),
+            hipdrop: PathBuf::from("/opt/hipdrop"),
+            partition: Some("short".into()),
+            account: None,
+            time: "00:10:00".into(),
+            merge_time: "00:05:00".into(),
+            cpus_per_task: 2,
+            mem: Some("2G".into()),
+            plots: true,
+        };
+        let a = job.array_script();
+        assert!(a.contains("#SBATCH --array=0-3\n"), "{a}");
+        assert!(a.contains("#SBATCH --chdir='/home/a b'\n"), "{a}");
+        assert!(a.contains("#SBATCH --cpus-per-task=2\n#SBATCH --ntasks=1\n#SBATCH --mem=2G\n#SBATCH --partition=short\n"), "{a}");
+        assert!(!a.contains("--account"), "{a}");
+        assert!(a.contains("run 'my scenarios/grid.toml' --set 'sweep.axes.strength.hip_abductors=[1, 0.5]' --shard \"$k/4\""), "{a}");
+        let m = job.merge_script();
+        assert!(
+            m.contains("merge --out results/grid --force \"${shards[@]}\""),
+            "{m}"
+        );
+        assert!(m.contains("results/grid/slurm/shards/$k-of-4"), "{m}");
+        let s = job.submit_script();
+        assert!(s.contains("--dependency=afterok:\"$array\""), "{s}");
     }
 }

@@ -2,7 +2,7 @@
 
 mod common;
 use common::hipdrop;
-use common::{hipdrop_output, stderr, tree};
+use common::{copy_dir, hipdrop_output, stderr, tree};
 use std::path::Path;
 
 fn tmp(name: &str) -> std::path::PathBuf {
@@ -179,19 +179,6 @@ fn plot_bad_input_exits_2_and_writes_nothing() {
     assert!(!copy.join("figures").exists());
     let _ = std::fs::remove_dir_all(&empty);
     let _ = std::fs::remove_dir_all(&copy);
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let p = e.unwrap().path();
-        let dst = to.join(p.file_name().unwrap());
-        if p.is_dir() {
-            copy_dir(&p, &dst);
-        } else {
-            std::fs::copy(&p, &dst).unwrap();
-        }
-    }
 }
 
 /// A run in `summary.csv` whose time series is gone (a damaged output directory): `plot`

@@ -8,7 +8,7 @@
 //! CI time: runs are 0.2 s of simulated time (well under a second of wall time each).
 
 mod common;
-use common::{hipdrop, stderr, tree};
+use common::{copy_dir, hipdrop, stderr, tree};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -186,19 +186,6 @@ fn shards_merge_byte_identical_to_one_machine_for_any_n_order_and_after_resume()
     let o = hipdrop().arg("check-output").arg(&merged).output().unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     std::fs::remove_dir_all(base).unwrap();
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let p = e.unwrap().path();
-        let dest = to.join(p.file_name().unwrap());
-        if p.is_dir() {
-            copy_dir(&p, &dest);
-        } else {
-            std::fs::copy(&p, &dest).unwrap();
-        }
-    }
 }
 
 /// Refused with exit code 2, `want` in the message, and nothing written at `out`.
