@@ -30,6 +30,7 @@ mod figures;
 mod report;
 pub mod style;
 pub mod text;
+pub mod viewer;
 
 pub use body::{
     deepest_words, fppa_2d, gif_frame_plan, gif_rows, hold_last_frame, shown_row, trunk_lean_words,
@@ -635,6 +636,7 @@ pub fn plot_dir(dir: &Path, opts: &PlotOptions) -> Result<Vec<PathBuf>, PlotErro
 
     if opts.report {
         let p = dir.join("report.html");
+        figs.viewer = viewer::data_json(dir, &summary, &series)?;
         let html = report::render(dir, &summary, &comparisons, &figs)?;
         std::fs::write(&p, html).map_err(|source| PlotError::Io {
             path: p.clone(),

@@ -29,6 +29,8 @@ pub struct Figures {
     pub compare: Vec<(PathBuf, String)>,
     /// Per-run figures.
     pub runs: Vec<RunFigures>,
+    /// The 3D viewer's data (JSON), when some run can be drawn.
+    pub viewer: Option<String>,
 }
 
 fn esc(s: &str) -> String {
@@ -1331,8 +1333,13 @@ pub fn render(
     });
     let _ = write!(
         h,
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>hipdrop report: {}</title><style>{CSS}</style></head><body>\n",
-        esc(&crate::plot::data::scenario_name(dir))
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'\"><title>hipdrop report: {}</title><style>{CSS}{}</style></head><body>\n",
+        esc(&crate::plot::data::scenario_name(dir)),
+        if figs.viewer.is_some() {
+            super::viewer::STYLE
+        } else {
+            ""
+        }
     );
     let _ = write!(
         h,
@@ -1345,6 +1352,9 @@ pub fn render(
         .to_lowercase()),
         esc(&question)
     );
+    if let Some(d) = &figs.viewer {
+        h.push_str(&super::viewer::section(d));
+    }
     h.push_str("<h2>In plain words</h2>\n<div class=\"reading\">\n");
     for p in reading(s, comparisons) {
         let _ = writeln!(h, "<p>{}</p>", esc(&p));
