@@ -133,7 +133,8 @@
     if (stroke) { ctx.strokeStyle = stroke; ctx.lineWidth = 1.5; ctx.stroke(); }
   }
 
-  function frontalView(cam) { return Math.abs(cam.right[2]) > 0.8; }
+  // Within about 18 degrees of straight behind or in front: a 2D FPPA means something.
+  function frontalView(cam) { return Math.abs(cam.right[2]) > 0.95; }
 
   // The knee's FPPA as the camera sees it: the angle between the hip-knee line extended
   // and the knee-ankle line, positive when the knee is medial of the hip-ankle line.
@@ -452,13 +453,19 @@
   // --- Measures beside the view -------------------------------------------------------
   function measuresTable(frames) {
     const tab = $('hv-measures');
-    let h = '<tr><th>at ' + st.t.toFixed(2) + ' s</th>' + frames.map(function (f) { return '<th>' + f.run.id.split('_')[0] + '</th>'; }).join('') + '</tr>';
+    let h = '<tr><th>at ' + st.t.toFixed(2) + ' s</th>' + frames.map(function (f) {
+      const d = duration(f.run);
+      // A run that ended earlier (it fell) is shown as it ended.
+      return '<th>' + f.run.id.split('_')[0] + (st.t > d + 1e-9 ? ' (ended ' + d.toFixed(2) + ' s)' : '') + '</th>';
+    }).join('') + '</tr>';
     data.measures.forEach(function (m) {
       if (!frames.some(function (f) { return m.name in f.fr.measures; })) return;
       h += '<tr><td>' + m.label + (m.unit ? ' (' + m.unit + ')' : '') + '</td>';
       frames.forEach(function (f) {
         const v = f.fr.measures[m.name];
-        h += '<td>' + (v === null || v === undefined ? '\u2013' : v.toFixed(m.decimals)) + '</td>';
+        // No "-0.0": a sign where none is meant.
+        const text = v === null || v === undefined ? '\u2013' : (Math.abs(v) < 0.5 * Math.pow(10, -m.decimals) ? 0 : v).toFixed(m.decimals);
+        h += '<td>' + text + '</td>';
       });
       h += '</tr>';
     });
@@ -519,6 +526,17 @@
   // What the page drew, for the browser test and for anyone checking a figure.
   window.hipdropViewer = {
     ready: true,
+    // Milliseconds to draw one frame (both views when side by side), over n frames
+    // spread across the run.
+    benchmark: function (n) {
+      const t0 = st.t, d = duration(runs[st.run]);
+      const start = performance.now();
+      for (let i = 0; i < n; i++) { st.t = d * i / n; render(); }
+      const ms = (performance.now() - start) / n;
+      st.t = t0;
+      render();
+      return ms;
+    },
     state: function () {
       const r = runs[st.run];
       const fr = frame(r, st.t);

@@ -1354,6 +1354,8 @@ pub fn render(
     );
     if let Some(d) = &figs.viewer {
         h.push_str(&super::viewer::section(d));
+    } else {
+        h.push_str("<p class=\"file\">No 3D view: no run has the recorded files the viewer draws from (<code>timeseries.csv</code> and <code>kinematics.mot</code>; a scenario run with <code>output.timeseries = false</code> writes neither).</p>\n");
     }
     h.push_str("<h2>In plain words</h2>\n<div class=\"reading\">\n");
     for p in reading(s, comparisons) {

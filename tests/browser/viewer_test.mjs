@@ -70,7 +70,8 @@ try {
     // Side by side: tick the box; the second canvas is shown.
     await page.check('#hv-compare');
     const visible = await page.locator('#hv-canvas2').isVisible();
-    out.play = { before: before.t, after: after.t, hashBefore: before.hash, hashAfter: after.hash, compareVisible: visible };
+    const drawMs = await page.evaluate(() => window.hipdropViewer.benchmark(120));
+    out.play = { before: before.t, after: after.t, hashBefore: before.hash, hashAfter: after.hash, compareVisible: visible, drawMs };
     await page.close();
   }
 } catch (e) {
