@@ -6,7 +6,8 @@
 //! network, draws a canvas that is not blank, opens the run, time and view a deep link
 //! names (the drawing differs between two times, and the pelvis tilt it drew equals the
 //! recorded pelvic drop within a degree), and its strength slider, moved with the
-//! keyboard, changes the run. For a stance sweep and a single-leg squat.
+//! keyboard, changes the run; the pointer over the gluteus medius names it. For a stance
+//! sweep, a single-leg squat and a step-down.
 //!
 //! Where Chromium, Node.js or `tests/browser/node_modules` (`npm ci` there) are missing,
 //! the browser part says so and is skipped, unless `HIPDROP_REQUIRE_BROWSER=1` (as
@@ -293,44 +294,55 @@ fn viewer_of_a_stance_sweep_draws_the_recorded_runs_in_a_browser() {
     assert!(f(&p["after"]) > f(&p["before"]), "{p}");
     assert_ne!(p["hashBefore"], p["hashAfter"]);
     assert_eq!(p["compareVisible"], true);
+    // The pointer over the gluteus medius names it.
+    let tip = v["hover"].as_str().unwrap_or_default();
+    assert!(
+        tip.starts_with("gluteus medius (glut_med2_r)"),
+        "hover: {tip:?}"
+    );
     std::fs::remove_dir_all(dir).unwrap();
     std::fs::remove_dir_all(work).unwrap();
 }
 
 #[test]
-fn viewer_of_a_single_leg_squat_opens_at_the_deepest_point() {
-    let dir = tmp("squat");
-    run(
-        "scenarios/single_leg_squat.toml",
-        &[
-            "task.descent_s=0.4",
-            "task.ascent_s=0.4",
-            "task.duration_s=1.0",
-        ],
-        &dir,
-    );
+fn viewer_of_a_single_leg_squat_and_a_step_down_opens_at_the_deepest_point() {
+    // The squat shortened; the step-down at its protocol pace (2 s down: faster, the
+    // model loses its balance).
+    let quick = [
+        "task.descent_s=0.4",
+        "task.ascent_s=0.4",
+        "task.duration_s=1.0",
+    ];
+    dynamic_task("scenarios/single_leg_squat.toml", "squat", &quick, 0.4);
+    dynamic_task("scenarios/step_down.toml", "step_down", &[], 2.0);
+}
+
+fn dynamic_task(scenario: &str, name: &str, sets: &[&str], bottom: f64) {
+    let dir = tmp(name);
+    run(scenario, sets, &dir);
     check_data_against_the_recording(&dir);
     let d = viewer_data(&dir);
     let id = d["runs"][0]["id"].as_str().unwrap().to_string();
     let time = column(&dir, &id, "time_s");
     let knee = column(&dir, &id, "knee_flexion_deg");
-    let work = tmp("squat_browser");
+    let work = tmp(&format!("{name}_browser"));
     std::fs::create_dir_all(&work).unwrap();
     let links = vec![
-        format!("#run={id}&t=0.4&view=front"),
+        format!("#run={id}&t={bottom}&view=front"),
         format!("#run={id}&t=0&view=front"),
+        format!("#run={id}&t={bottom}&view=side"),
     ];
     let Some(v) = browser(&dir.join("report.html"), &links, false, &work) else {
         return;
     };
     let l = &v["links"];
     let drop = column(&dir, &id, "pelvic_drop_deg");
-    for (k, t) in [(0, 0.4), (1, 0.0)] {
+    for (k, t) in [(0, bottom), (1, 0.0)] {
         let recorded = drop[row_at(&time, t)];
         let drawn = f(&l[k]["pelvisTiltDrawnDeg"]);
         assert!(
             (drawn - recorded).abs() < 1.0,
-            "t {t}: {drawn} vs {recorded}"
+            "{name} t {t}: {drawn} vs {recorded}"
         );
         assert!(
             f(&l[k]["fppaDrawnDeg"]).is_finite(),
@@ -338,12 +350,22 @@ fn viewer_of_a_single_leg_squat_opens_at_the_deepest_point() {
         );
     }
     assert!(
-        knee[row_at(&time, 0.4)] > 50.0,
-        "the squat is deep at 0.4 s"
+        knee[row_at(&time, bottom)] > 50.0,
+        "{name}: deep at {bottom} s"
     );
     assert_ne!(
         l[0]["hash"], l[1]["hash"],
-        "standing and squatting are drawn differently"
+        "{name}: standing and at the bottom drawn differently"
+    );
+    assert_eq!(
+        l[2]["pelvisTiltDrawnDeg"],
+        serde_json::Value::Null,
+        "{name}: no frontal tilt from the side"
+    );
+    assert_eq!(
+        l[2]["fppaDrawnDeg"],
+        serde_json::Value::Null,
+        "{name}: no FPPA from the side"
     );
     std::fs::remove_dir_all(dir).unwrap();
     std::fs::remove_dir_all(work).unwrap();

@@ -235,7 +235,7 @@
       dot(ctx, AO, 4.5, '#111');
       // The drawn tilt: swing side lower is positive, as the recorded pelvic drop.
       const dx = Math.abs(AO[0] - AS[0]);
-      tilt = dx > 3 ? Math.atan2(AO[1] - AS[1], dx) * 180 / Math.PI : null;
+      tilt = frontalView(cam) && dx > 3 ? Math.atan2(AO[1] - AS[1], dx) * 180 / Math.PI : null;
     }
     // Centre of mass and its vertical.
     const com = point(lm, 'com');
@@ -444,7 +444,7 @@
     });
     if (!best) { tip.hidden = true; return; }
     const m = run.muscles[best.h.muscle];
-    tip.textContent = (m.label || m.name) + ': activation ' + best.h.act + ' %, force ' + best.h.force + ' N';
+    tip.textContent = (m.label || m.name) + ': activation ' + Math.round(best.h.act) + ' %, force ' + Math.round(best.h.force) + ' N';
     tip.style.left = (e.clientX + 14) + 'px';
     tip.style.top = (e.clientY + 10) + 'px';
     tip.hidden = false;
@@ -526,6 +526,18 @@
   // What the page drew, for the browser test and for anyone checking a figure.
   window.hipdropViewer = {
     ready: true,
+    // Where on the page (CSS pixels) the middle of a drawn muscle's path is, for a
+    // pointer test: the first muscle whose name starts with `prefix`.
+    muscleAt: function (prefix) {
+      const run = runs[st.run], drawn = st.drawn[0];
+      if (!drawn) return null;
+      const h = drawn.hits.find(function (x) { return run.muscles[x.muscle].name.indexOf(prefix) === 0; });
+      if (!h) return null;
+      const k = Math.floor((h.pts.length - 1) / 2);
+      const p = [(h.pts[k][0] + h.pts[k + 1][0]) / 2, (h.pts[k][1] + h.pts[k + 1][1]) / 2];
+      const c = canvases[0], rect = c.getBoundingClientRect();
+      return { x: rect.left + p[0] * rect.width / c.width, y: rect.top + p[1] * rect.height / c.height };
+    },
     // Milliseconds to draw one frame (both views when side by side), over n frames
     // spread across the run.
     benchmark: function (n) {

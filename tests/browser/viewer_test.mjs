@@ -20,7 +20,7 @@ const browser = await chromium.launch({
   args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
     '--disable-background-networking', '--disable-component-update', '--disable-sync']
 });
-const out = { errors: [], requests: [], links: [], slider: null, play: null };
+const out = { errors: [], requests: [], links: [], slider: null, play: null, hover: null };
 const url = 'file://' + report;
 
 async function open(hash) {
@@ -70,6 +70,14 @@ try {
     // Side by side: tick the box; the second canvas is shown.
     await page.check('#hv-compare');
     const visible = await page.locator('#hv-canvas2').isVisible();
+    // Hover over the gluteus medius: the tip names it.
+    const at = await page.evaluate(() => window.hipdropViewer.muscleAt('glut_med2'));
+    let tip = null;
+    if (at) {
+      await page.mouse.move(at.x, at.y);
+      tip = await page.locator('#hv-tip').isVisible() ? await page.locator('#hv-tip').textContent() : '';
+    }
+    out.hover = tip;
     const drawMs = await page.evaluate(() => window.hipdropViewer.benchmark(120));
     out.play = { before: before.t, after: after.t, hashBefore: before.hash, hashAfter: after.hash, compareVisible: visible, drawMs };
     await page.close();
