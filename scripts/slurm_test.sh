@@ -84,7 +84,7 @@ scenario=scenarios/abductor_strength_sweep.toml
 echo "== 1. a 3-task job array and its merge"
 sets=(--set task.duration_s=0.3 --set output.steady_window_s=0.1
   --set 'sweep.axes.strength.hip_abductors=[1.0, 0.8, 0.6, 0.5, 0.4, 0.3, 0.2]')
-"$bin" slurm "$scenario" "${sets[@]}" --shards 3 --no-plots --out "$work/a" 2>&1 || true
+"$bin" slurm "$scenario" "${sets[@]}" --shards 3 --no-plots --out "$work/a" 2>&1 || fail "hipdrop slurm exit $?"
 [ -f "$work/a/slurm/submit.sh" ] || fail "hipdrop slurm wrote no submit.sh"
 read -r array merge < <(submit "$work/a")
 [ -n "${merge:-}" ] || fail "submit.sh did not print the job ids"
@@ -98,37 +98,53 @@ done
 "$bin" run "$scenario" "${sets[@]}" --no-plots --quiet --out "$work/whole_a" 2>/dev/null
 same_output "$work/whole_a" "$work/a"
 
-echo "== 2. one task SIGKILLed mid-shard, requeued, resumed; the merge draws the figures"
-# 16 runs of 3 s, 8 per shard, so that the shard is still running when a run is done.
+echo "== 2. task 0's hipdrop SIGKILLed mid-shard (it requeues itself) and task 1 requeued"
+echo "   by hand while running (scontrol requeue: SLURM kills it); both resume; the merge draws"
+echo "   the figures"
+# 16 runs of 3 s, 8 per shard, so that a shard is still running when a run is done.
 sets=(--set task.duration_s=3 --set output.steady_window_s=0.5
   --set 'sweep.axes.strength.hip_abductors=[1.0, 0.97, 0.94, 0.91, 0.88, 0.85, 0.82, 0.79, 0.76, 0.73, 0.7, 0.67, 0.64, 0.61, 0.58, 0.55]')
-"$bin" slurm "$scenario" "${sets[@]}" --shards 2 --out "$work/b" 2>&1 || true
+"$bin" slurm "$scenario" "${sets[@]}" --shards 2 --out "$work/b" 2>&1 || fail "hipdrop slurm exit $?"
 read -r array merge < <(submit "$work/b")
 [ -n "${merge:-}" ] || fail "submit.sh did not print the job ids"
-shard=$work/b/slurm/shards/1-of-2
+s1=$work/b/slurm/shards/1-of-2
+s2=$work/b/slurm/shards/2-of-2
 killed=""
+requeued=""
 for _ in $(seq 1 3000); do
-  if [ -f "$shard/manifest.json" ]; then break; fi
-  if compgen -G "$shard/runs/*/result.json" >/dev/null; then
-    pid=$(pgrep -f -- "--shard 1/2 --out $shard" | head -1 || true)
+  if [ -z "$killed" ] && [ ! -f "$s1/manifest.json" ] && compgen -G "$s1/runs/*/result.json" >/dev/null; then
+    pid=$(pgrep -f -- "--shard 1/2 --out $s1" | head -1 || true)
     if [ -n "$pid" ]; then
-      done_runs=$(compgen -G "$shard/runs/*/result.json" | wc -l)
+      done_runs=$(compgen -G "$s1/runs/*/result.json" | wc -l)
       kill -9 "$pid"
       killed=$pid
-      echo "  killed shard 1/2 (pid $pid) with SIGKILL after $done_runs of 8 runs"
-      break
+      echo "  killed shard 1/2's hipdrop (pid $pid) with SIGKILL after $done_runs of 8 runs"
     fi
   fi
+  if [ -z "$requeued" ] && [ ! -f "$s2/manifest.json" ] && compgen -G "$s2/runs/*/result.json" >/dev/null; then
+    done_runs=$(compgen -G "$s2/runs/*/result.json" | wc -l)
+    scontrol requeue "${array}_1" && requeued=yes
+    echo "  requeued task 1 (shard 2/2) while it ran, after $done_runs of 8 runs"
+  fi
+  if [ -n "$killed" ] && [ -n "$requeued" ]; then break; fi
+  if [ -f "$s1/manifest.json" ] && [ -f "$s2/manifest.json" ]; then break; fi
   sleep 0.02
 done
 [ -n "$killed" ] || fail "shard 1/2 finished before it could be killed (runs too fast?)"
+[ -n "$requeued" ] || fail "shard 2/2 finished before it could be requeued (runs too fast?)"
 state=$(wait_job "$merge" 900)
 echo "  merge job $merge: $state"
 log=$work/b/slurm/logs/shard_0.out
-[ "$state" = COMPLETED ] || { cat "$log" >&2 || true; fail "merge job ended $state"; }
+log1=$work/b/slurm/logs/shard_1.out
+[ "$state" = COMPLETED ] || { cat "$log" "$log1" >&2 || true; fail "merge job ended $state"; }
 grep -q "killed by signal 9; requeueing" "$log" || fail "task 0's log does not show the requeue: $(cat "$log")"
-grep -q "restart 1" "$log" || fail "task 0 did not run again: $(cat "$log")"
-grep -q "shard 1/2: exit code 0" "$log" || fail "task 0's second run did not finish: $(cat "$log")"
+for l in "$log" "$log1"; do
+  grep -q "restart 1" "$l" || fail "$l: the task did not run again: $(cat "$l")"
+  grep -Eq "shard [12]/2: exit code 0" "$l" || fail "$l: the second run did not finish: $(cat "$l")"
+  # The requeued task kept the runs it had completed.
+  grep -Eq "[1-8] of 8 runs already complete" "$l" || fail "$l: the requeued task did not keep its completed runs: $(cat "$l")"
+done
+[ -f "$work/b/report.html" ] || fail "the merge drew no report"
 "$bin" run "$scenario" "${sets[@]}" --quiet --out "$work/whole_b" 2>/dev/null
 same_output "$work/whole_b" "$work/b"
 echo "slurm test passed"

@@ -75,7 +75,10 @@ pub fn read_shard(dir: &Path) -> Result<ShardDir, Vec<String>> {
     };
     if !dir.join("manifest.json").is_file() {
         let why = interrupted(dir).unwrap_or_else(|| {
-            format!("{d}: no manifest.json (written after the shard's last run)")
+            format!(
+                "{d}: no manifest.json (written after the shard's last run): finish it with `{}`",
+                plan.resume_command(dir)
+            )
         });
         return Err(vec![format!("shard {shard} is not complete: {why}")]);
     }
@@ -188,8 +191,13 @@ pub fn check_shards(shards: &[ShardDir]) -> Vec<String> {
             if s.head.scenario != first.head.scenario {
                 fields.push("scenario");
             }
+            let source;
             if s.head.source != first.head.source {
-                fields.push("source (the scenario file's path)");
+                source = format!(
+                    "source (the scenario file's path: \"{}\" in {fd}, \"{}\" here)",
+                    first.head.source, s.head.source
+                );
+                fields.push(&source);
             }
             if s.head.seed != first.head.seed {
                 fields.push("seed");

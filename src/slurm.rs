@@ -86,6 +86,18 @@ impl SlurmJob {
     }
 
     fn header(&self, job_name: &str, time: &str, cpus: usize) -> String {
+        // SLURM reads an #SBATCH line up to the first space or '#': a job name of
+        // letters, digits, '_', '.' and '-' only.
+        let job_name: String = job_name
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || "_.-".contains(c) {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
         let mut s = String::from("#!/bin/bash\n");
         s.push_str(&format!("#SBATCH --job-name={job_name}\n"));
         s.push_str(&format!("#SBATCH --chdir={}\n", Self::q(&self.workdir)));
@@ -179,8 +191,9 @@ shards=()
 for k in $(seq 1 {n}); do shards+=({shards}/$k-of-{n}); done
 "$HIPDROP" merge --out {out} --force{plots} "${{shards[@]}}"
 rc=$?
-# Exit code 1 with an intact output: some runs diverged (results too).
-if [ "$rc" -eq 1 ] && "$HIPDROP" check-output {out} >/dev/null; then
+# Exit code 1 with an intact output (and its report, unless --no-plots): some runs
+# diverged (results too). A figure that could not be drawn also gives 1: then no report.
+if [ "$rc" -eq 1 ] && "$HIPDROP" check-output {out} >/dev/null{report}; then
   exit 0
 fi
 exit "$rc"
@@ -190,6 +203,11 @@ exit "$rc"
             hipdrop = Self::q(&self.hipdrop),
             shards = Self::q(&self.slurm_dir().join("shards")),
             plots = if self.plots { "" } else { " --no-plots" },
+            report = if self.plots {
+                format!(" && [ -f {} ]", Self::q(&self.out.join("report.html")))
+            } else {
+                String::new()
+            },
         ));
         s
     }
@@ -209,11 +227,11 @@ merge=$(sbatch --parsable --dependency=afterok:"$array" --kill-on-invalid-dep=no
 merge=${{merge%%;*}}
 echo "submitted: job array $array ({n} shards), merge job $merge (after every shard has succeeded)"
 echo "watch:     squeue -j $array,$merge"
-echo "results:   {out} (logs in $here/logs)"
+echo "results:   "{out}" (logs in $here/logs)"
 "#,
             name = self.name,
             n = self.shards,
-            out = self.out.display(),
+            out = Self::q(&self.out),
         )
     }
 
@@ -243,7 +261,7 @@ mod tests {
     #[test]
     fn scripts_quote_paths_and_values_for_the_shell() {
         let job = SlurmJob {
-            name: "grid".into(),
+            name: "my grid #1".into(),
             scenario: "my scenarios/grid.toml".into(),
             sets: vec!["sweep.axes.strength.hip_abductors=[1, 0.5]".into()],
             shards: 4,
@@ -260,6 +278,7 @@ mod tests {
             plots: true,
         };
         let a = job.array_script();
+        assert!(a.contains("#SBATCH --job-name=hipdrop-my_grid__1\n"), "{a}");
         assert!(a.contains("#SBATCH --array=0-3\n"), "{a}");
         assert!(a.contains("#SBATCH --chdir='/home/a b'\n"), "{a}");
         assert!(a.contains("#SBATCH --cpus-per-task=2\n#SBATCH --ntasks=1\n#SBATCH --mem=2G\n#SBATCH --partition=short\n"), "{a}");
@@ -273,5 +292,18 @@ mod tests {
         assert!(m.contains("results/grid/slurm/shards/$k-of-4"), "{m}");
         let s = job.submit_script();
         assert!(s.contains("--dependency=afterok:\"$array\""), "{s}");
+        let odd = SlurmJob {
+            out: PathBuf::from("res\"ults $HOME"),
+            ..job.clone()
+        };
+        assert!(
+            odd.submit_script()
+                .contains("echo \"results:   \"'res\"ults $HOME'\" (logs"),
+            "{}",
+            odd.submit_script()
+        );
+        assert!(job
+            .merge_script()
+            .contains("&& [ -f results/grid/report.html ]"));
     }
 }

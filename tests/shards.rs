@@ -251,6 +251,28 @@ fn every_bad_merge_input_is_refused_with_exit_2_and_nothing_written() {
         "other scenario",
     );
 
+    // The same scenario given by another path: the merged manifest's `source` would
+    // depend on which shard it came from.
+    let path = base.join("path");
+    let o = hipdrop()
+        .arg("run")
+        .arg(format!("./{SCENARIO}"))
+        .args(SETS)
+        .args(["--shard", "2/3", "--no-plots", "--quiet", "--out"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    refused(
+        &out,
+        &[s1, &path, s3],
+        &[
+            "source (the scenario file's path",
+            "./scenarios/abductor_strength_sweep.toml",
+        ],
+        "other path",
+    );
+
     // A shard of another split.
     let n4 = base.join("n4");
     run_ok(&["--shard", "2/4", "--no-plots"], &n4);

@@ -146,6 +146,7 @@ fn browser(
     report: &Path,
     links: &[String],
     slider: bool,
+    play: Option<&str>,
     work: &Path,
 ) -> Option<serde_json::Value> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -180,7 +181,8 @@ fn browser(
     let cases = work.join("cases.json");
     std::fs::write(
         &cases,
-        serde_json::to_vec(&serde_json::json!({"links": links, "slider": slider})).unwrap(),
+        serde_json::to_vec(&serde_json::json!({"links": links, "slider": slider, "play": play}))
+            .unwrap(),
     )
     .unwrap();
     let out = work.join("browser.json");
@@ -249,7 +251,9 @@ fn viewer_of_a_stance_sweep_draws_the_recorded_runs_in_a_browser() {
     .to_vec();
     let work = tmp("stance_browser");
     std::fs::create_dir_all(&work).unwrap();
-    let Some(v) = browser(&dir.join("report.html"), &links, true, &work) else {
+    // Play side by side: the strong run (lasts to the end) with the weak one (falls).
+    let play = format!("#run={}&t=0&view=behind&compare={weak}", id(0));
+    let Some(v) = browser(&dir.join("report.html"), &links, true, Some(&play), &work) else {
         return;
     };
     let drop = column(&dir, &weak, "pelvic_drop_deg");
@@ -266,6 +270,20 @@ fn viewer_of_a_stance_sweep_draws_the_recorded_runs_in_a_browser() {
             "link {k}: pelvis drawn at {drawn} deg, recorded drop {recorded} deg"
         );
         assert!(f(&s["inked"]) > 0.02, "the canvas is not blank: {s}");
+        // Not mirrored: from behind the person's right is on the image's right, from the
+        // front on its left.
+        let (r, l) = (f(&s["hipRightX"]), f(&s["hipLeftX"]));
+        if view == "behind" {
+            assert!(
+                r > l + 20.0,
+                "link {k}: right hip at x {r}, left at {l} from behind"
+            );
+        } else {
+            assert!(
+                r < l - 20.0,
+                "link {k}: right hip at x {r}, left at {l} from the front"
+            );
+        }
     }
     // The weak run's pelvis has dropped between the two times: a different drawing, and
     // the drop drawn larger.
@@ -292,6 +310,16 @@ fn viewer_of_a_stance_sweep_draws_the_recorded_runs_in_a_browser() {
     // Play moves the time and the drawing; side by side shows the second view.
     let p = &v["play"];
     assert!(f(&p["after"]) > f(&p["before"]), "{p}");
+    // In step: both views at the shared time, the weak run held at its end once it ended;
+    // the measures table shows the first run's recorded drop at that time.
+    let ps = &v["playState"];
+    let t = f(&ps["t"]);
+    assert!((f(&ps["tDrawn"]) - t).abs() < 1e-9, "{ps}");
+    assert!((f(&ps["t2Drawn"]) - t.min(end)).abs() < 1e-9, "{ps}");
+    assert!(
+        (f(&ps["tableDrop"]) - f(&ps["recordedDropDeg"])).abs() < 0.051,
+        "{ps}"
+    );
     assert_ne!(p["hashBefore"], p["hashAfter"]);
     assert_eq!(p["compareVisible"], true);
     // The pointer over the gluteus medius names it.
@@ -332,7 +360,7 @@ fn dynamic_task(scenario: &str, name: &str, sets: &[&str], bottom: f64) {
         format!("#run={id}&t=0&view=front"),
         format!("#run={id}&t={bottom}&view=side"),
     ];
-    let Some(v) = browser(&dir.join("report.html"), &links, false, &work) else {
+    let Some(v) = browser(&dir.join("report.html"), &links, false, None, &work) else {
         return;
     };
     let l = &v["links"];
@@ -367,6 +395,56 @@ fn dynamic_task(scenario: &str, name: &str, sets: &[&str], bottom: f64) {
         serde_json::Value::Null,
         "{name}: no FPPA from the side"
     );
+    std::fs::remove_dir_all(dir).unwrap();
+    std::fs::remove_dir_all(work).unwrap();
+}
+
+#[test]
+fn viewer_of_a_left_stance_is_not_mirrored() {
+    let dir = tmp("left");
+    run(
+        "scenarios/single_leg_stance.toml",
+        &[
+            "subject.stance_side=\"left\"",
+            "strength.hip_abductors=0.45",
+            "task.duration_s=0.6",
+            "output.steady_window_s=0.1",
+        ],
+        &dir,
+    );
+    check_data_against_the_recording(&dir);
+    let d = viewer_data(&dir);
+    assert_eq!(d["runs"][0]["stance"], "left");
+    let id = d["runs"][0]["id"].as_str().unwrap().to_string();
+    let time = column(&dir, &id, "time_s");
+    let drop = column(&dir, &id, "pelvic_drop_deg");
+    let end = *time.last().unwrap();
+    let t = (((end - 0.02) / 0.04).floor() * 0.04 * 100.0).round() / 100.0;
+    let work = tmp("left_browser");
+    std::fs::create_dir_all(&work).unwrap();
+    let links = vec![
+        format!("#run={id}&t={t}&view=behind"),
+        format!("#run={id}&t={t}&view=front"),
+    ];
+    let Some(v) = browser(&dir.join("report.html"), &links, false, None, &work) else {
+        return;
+    };
+    let recorded = drop[row_at(&time, t)];
+    assert!(
+        recorded > 1.0,
+        "the swing (right) side has dropped: {recorded} deg"
+    );
+    for (k, behind) in [(0, true), (1, false)] {
+        let s = &v["links"][k];
+        let drawn = f(&s["pelvisTiltDrawnDeg"]);
+        assert!(
+            (drawn - recorded).abs() < 1.0,
+            "{s}: drawn {drawn} vs recorded {recorded}"
+        );
+        let (r, l) = (f(&s["hipRightX"]), f(&s["hipLeftX"]));
+        assert_eq!(r > l, behind, "{s}: right hip at x {r}, left at {l}");
+        assert!(f(&s["fppaDrawnDeg"]).is_finite());
+    }
     std::fs::remove_dir_all(dir).unwrap();
     std::fs::remove_dir_all(work).unwrap();
 }

@@ -36,6 +36,12 @@
 
   // --- Time and interpolation -------------------------------------------------------
   function duration(run) { return run.t[run.t.length - 1]; }
+  // The clock of what is shown: the longer of the runs on screen (each view shows its
+  // run as it ended once its time has passed).
+  function shownDuration() {
+    const d = duration(runs[st.run]);
+    return st.compare ? Math.max(d, duration(runs[st.run2])) : d;
+  }
 
   // The frame at or before t and the fraction to the next one.
   function locate(run, t) {
@@ -133,8 +139,9 @@
     if (stroke) { ctx.strokeStyle = stroke; ctx.lineWidth = 1.5; ctx.stroke(); }
   }
 
-  // Within about 18 degrees of straight behind or in front: a 2D FPPA means something.
-  function frontalView(cam) { return Math.abs(cam.right[2]) > 0.95; }
+  // Within about 18 degrees of straight behind or in front (yaw and pitch): a 2D FPPA
+  // and a frontal pelvic tilt mean something.
+  function frontalView(cam) { return Math.abs(cam.f[0]) > 0.95; }
 
   // The knee's FPPA as the camera sees it: the angle between the hip-knee line extended
   // and the knee-ankle line, positive when the knee is medial of the hip-ankle line.
@@ -278,7 +285,8 @@
     ctx.fillStyle = '#333';
     ctx.font = '13px sans-serif';
     ctx.fillText(run.id + '  t = ' + t.toFixed(2) + ' s  (' + st.view + ')', 8, 18);
-    return { tilt: tilt, fppa: fppa, hits: hits, cam: cam };
+    const sx = function (n) { const p = point(lm, n); return p ? cam.project(p)[0] : null; };
+    return { tilt: tilt, fppa: fppa, hits: hits, cam: cam, t: t, hipR: sx('hip_r'), hipL: sx('hip_l') };
   }
 
   // --- Read-back for tests and for the link --------------------------------------------
@@ -325,11 +333,15 @@
   }
   slider.addEventListener('input', function () {
     const want = sliderVals[Number(slider.value)];
-    // The run nearest to the chosen value (the first of equals, in run order).
-    let best = st.run, bestD = Infinity;
+    // The run nearest to the chosen value; among equals, the one that differs least from
+    // the current run in the other swept parameters (in a grid: the same mass, ...).
+    const cur = runs[st.run].params;
+    let best = st.run, bestD = Infinity, bestO = Infinity;
     runs.forEach(function (r, i) {
       const d = Math.abs(r.params[sliderKey] - want);
-      if (d < bestD - 1e-12) { best = i; bestD = d; }
+      let other = 0;
+      for (const k in r.params) if (k !== sliderKey && r.params[k] !== cur[k]) other++;
+      if (d < bestD - 1e-12 || (Math.abs(d - bestD) <= 1e-12 && other < bestO)) { best = i; bestD = d; bestO = other; }
     });
     setRun(best);
   });
@@ -337,7 +349,7 @@
   function setRun(i) {
     st.run = i;
     runSel.value = String(i);
-    st.t = Math.min(st.t, duration(runs[i]));
+    st.t = Math.min(st.t, shownDuration());
     syncSlider();
     render();
     link();
@@ -370,7 +382,7 @@
 
   const timeBar = $('hv-time');
   timeBar.addEventListener('input', function () {
-    st.t = Number(timeBar.value) / 1000 * duration(runs[st.run]);
+    st.t = Number(timeBar.value) / 1000 * shownDuration();
     render();
     link();
   });
@@ -380,7 +392,7 @@
     $('hv-play').textContent = st.playing ? 'Pause' : 'Play';
     st.last = null;
     if (st.playing) {
-      if (st.t >= duration(runs[st.run]) - 1e-9) st.t = 0;
+      if (st.t >= shownDuration() - 1e-9) st.t = 0;
       requestAnimationFrame(tick);
     } else {
       link();
@@ -390,7 +402,7 @@
     if (!st.playing) return;
     if (st.last !== null) {
       st.t += (now - st.last) / 1000 * st.speed;
-      const d = duration(runs[st.run]);
+      const d = shownDuration();
       if (st.t > d) st.t = 0;
     }
     st.last = now;
@@ -472,18 +484,20 @@
     tab.innerHTML = h;
   }
 
+  function caption(r) { return r.id + (r.caption ? ': ' + r.caption : '') + ' (' + r.status + ')'; }
+
   function render() {
     const r1 = runs[st.run];
     st.drawn[0] = draw(canvases[0], r1, Math.min(st.t, duration(r1)));
-    $('hv-caption').textContent = r1.id + ': ' + (r1.caption || '') + ' (' + r1.status + ')';
+    $('hv-caption').textContent = caption(r1);
     const frames = [{ run: r1, fr: frame(r1, Math.min(st.t, duration(r1))) }];
     if (st.compare) {
       const r2 = runs[st.run2];
       st.drawn[1] = draw(canvases[1], r2, Math.min(st.t, duration(r2)));
-      $('hv-caption2').textContent = r2.id + ': ' + (r2.caption || '') + ' (' + r2.status + ')';
+      $('hv-caption2').textContent = caption(r2);
       frames.push({ run: r2, fr: frame(r2, Math.min(st.t, duration(r2))) });
     }
-    const d = duration(r1);
+    const d = shownDuration();
     timeBar.value = String(Math.round(d > 0 ? st.t / d * 1000 : 0));
     $('hv-clock').textContent = st.t.toFixed(2) + ' s';
     measuresTable(frames);
@@ -496,7 +510,13 @@
     $('hv-link').href = '#' + h;
     if (!st.playing && history.replaceState) history.replaceState(null, '', '#' + h);
   }
+  function note(text) { $('hv-note').textContent = text; $('hv-note').hidden = !text; }
+  if (data.total_runs > runs.length) {
+    $('hv-total').textContent = ' (' + runs.length + ' of the ' + data.total_runs + ' runs, evenly spaced)';
+  }
+
   function fromHash() {
+    note('');
     const q = {};
     location.hash.replace(/^#/, '').split('&').forEach(function (kv) {
       const i = kv.indexOf('=');
@@ -508,8 +528,10 @@
       return i;
     };
     if (q.run !== undefined && find(q.run) >= 0) st.run = find(q.run);
+    else if (q.run !== undefined) note('run ' + q.run + ' is not in this viewer (it shows ' + runs.length + ' of the ' + data.total_runs + ' runs); showing ' + runs[st.run].id);
     if (q.compare !== undefined && find(q.compare) >= 0) { st.run2 = find(q.compare); st.compare = true; }
-    if (q.t !== undefined && isFinite(Number(q.t))) st.t = Math.max(0, Math.min(Number(q.t), duration(runs[st.run])));
+    if (q.compare === undefined) st.compare = false;
+    if (q.t !== undefined && isFinite(Number(q.t))) st.t = Math.max(0, Math.min(Number(q.t), shownDuration()));
     const v = VIEWS[q.view] || q.view === 'free' ? q.view : 'behind';
     runSel.value = String(st.run);
     runSel2.value = String(st.run2);
@@ -558,7 +580,16 @@
         pelvisTiltDrawnDeg: st.drawn[0] ? st.drawn[0].tilt : null,
         fppaDrawnDeg: st.drawn[0] ? st.drawn[0].fppa : null,
         recordedDropDeg: fr.measures.pelvic_drop_deg,
-        inked: c.inked, hash: c.hash, strength: sliderVals.length > 1 ? sliderVals[Number(slider.value)] : null
+        inked: c.inked, hash: c.hash, strength: sliderVals.length > 1 ? sliderVals[Number(slider.value)] : null,
+        hipRightX: st.drawn[0] ? st.drawn[0].hipR : null, hipLeftX: st.drawn[0] ? st.drawn[0].hipL : null,
+        tDrawn: st.drawn[0] ? st.drawn[0].t : null, t2Drawn: st.compare && st.drawn[1] ? st.drawn[1].t : null,
+        // The pelvic drop the measures table shows for the first run.
+        tableDrop: (function () {
+          const row = Array.from(document.querySelectorAll('#hv-measures tr')).find(function (tr) {
+            return tr.firstChild && tr.firstChild.textContent === 'pelvic drop (deg)';
+          });
+          return row ? Number(row.children[1].textContent) : null;
+        })()
       };
     }
   };

@@ -61,14 +61,15 @@ try {
     await page.close();
   }
   {
-    const { page } = await open(cases.links[0] || '');
+    const { page } = await open(cases.play || cases.links[0] || '');
     const before = await state(page);
     await page.click('#hv-play');
     await page.waitForTimeout(700);
     await page.click('#hv-play');
     const after = await state(page);
-    // Side by side: tick the box; the second canvas is shown.
-    await page.check('#hv-compare');
+    out.playState = after;
+    // Side by side: the second canvas is shown.
+    if (!after.compare) await page.check('#hv-compare');
     const visible = await page.locator('#hv-canvas2').isVisible();
     // Hover over the gluteus medius: the tip names it.
     const at = await page.evaluate(() => window.hipdropViewer.muscleAt('glut_med2'));
