@@ -2,9 +2,9 @@
 # The SLURM test: a single-node cluster on this machine (scripts/slurm_local_cluster.sh),
 # `hipdrop slurm` scripts submitted to it for real, and the merged output compared byte
 # for byte with a one-machine run of the same scenario (timing.csv and the wall times in
-# runs/*/result.json aside). Then the same with one array task killed (SIGKILL of its
-# hipdrop process, mid-shard): the task requeues itself, resumes its shard, and the merge
-# is still identical.
+# runs/*/result.json aside). Then the same with one array task's hipdrop killed with
+# SIGKILL mid-shard (the task requeues itself) and the other task requeued by hand while
+# it runs (`scontrol requeue`): both resume their shards, and the merge is still identical.
 #
 #   scripts/slurm_test.sh [HIPDROP_BINARY]     (default: target/release/hipdrop)
 #

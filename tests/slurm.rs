@@ -1,8 +1,8 @@
 //! The SLURM test: `scripts/slurm_test.sh` starts a single-node SLURM cluster on this
 //! machine (munged, slurmctld, slurmd on localhost), submits the job array and the merge
 //! written by `hipdrop slurm`, and compares the merged output with a one-machine run byte
-//! for byte; then again with one array task killed by SIGKILL mid-shard, requeued and
-//! resumed. Needs Debian's slurm-wlm and munge and root (`.ci/run` installs the packages);
+//! for byte; then again with one array task's hipdrop killed by SIGKILL mid-shard (the
+//! task requeues itself) and the other task requeued by hand while it runs, both resumed. Needs Debian's slurm-wlm and munge and root (`.ci/run` installs the packages);
 //! where they are missing the test says so and passes without a cluster, and
 //! `HIPDROP_REQUIRE_SLURM=1` makes that a failure (as `.ci/run` sets it).
 //!
