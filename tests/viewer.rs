@@ -351,6 +351,9 @@ fn dynamic_task(scenario: &str, name: &str, sets: &[&str], bottom: f64) {
     check_data_against_the_recording(&dir);
     let d = viewer_data(&dir);
     let id = d["runs"][0]["id"].as_str().unwrap().to_string();
+    // A step-down's box (its top at y = 0, the floor below): the scenario's 20 cm.
+    let box_m = d["runs"][0]["box_m"].as_f64();
+    assert_eq!(box_m, (name == "step_down").then_some(0.2), "{name}: box");
     let time = column(&dir, &id, "time_s");
     let knee = column(&dir, &id, "knee_flexion_deg");
     let work = tmp(&format!("{name}_browser"));

@@ -98,8 +98,10 @@
     // Centred on the pelvis at the start of the run, so that a drop or a fall shows.
     const lm0 = run.lm[0];
     const hr = point(lm0, 'hip_r'), hl = point(lm0, 'hip_l');
-    const c = [(hr[0] + hl[0]) / 2, 0.9, (hr[2] + hl[2]) / 2];
-    const scale = canvas.height / 1.9 * st.zoom;
+    // A step-down also shows the floor below the box.
+    const below = run.box_m || 0;
+    const c = [(hr[0] + hl[0]) / 2, 0.9 - below / 2, (hr[2] + hl[2]) / 2];
+    const scale = canvas.height / (1.9 + below) * st.zoom;
     return {
       f: f, u: u, r: r, right: r,
       project: function (p) {
@@ -171,13 +173,27 @@
     const lm = fr.lm;
     ctx.fillStyle = BG;
     ctx.fillRect(0, 0, canvas.width, canvas.height);
-    // Floor grid under the stance foot.
+    // Floor grid under the stance foot; for a step-down, the box it stands on (its top is
+    // y = 0) and the floor below.
     const s = run.stance === 'left' ? '_l' : '_r', o = run.stance === 'left' ? '_r' : '_l';
     const foot = point(run.lm[0], 'ankle' + s);
+    const floorY = run.box_m ? -run.box_m : 0;
     for (let k = -6; k <= 6; k++) {
       const g = k * 0.1;
-      line(ctx, [cam.project([foot[0] - 0.6, 0, foot[2] + g]), cam.project([foot[0] + 0.6, 0, foot[2] + g])], '#e4e4de', 1);
-      line(ctx, [cam.project([foot[0] + g, 0, foot[2] - 0.6]), cam.project([foot[0] + g, 0, foot[2] + 0.6])], '#e4e4de', 1);
+      line(ctx, [cam.project([foot[0] - 0.6, floorY, foot[2] + g]), cam.project([foot[0] + 0.6, floorY, foot[2] + g])], '#e4e4de', 1);
+      line(ctx, [cam.project([foot[0] + g, floorY, foot[2] - 0.6]), cam.project([foot[0] + g, floorY, foot[2] + 0.6])], '#e4e4de', 1);
+    }
+    if (run.box_m) {
+      // The model knows only the box's height: drawn as wide as the stance foot, so that
+      // the swing foot (beside it) never seems to pass through it.
+      const x0 = foot[0] - 0.1, x1 = foot[0] + 0.22, z0 = foot[2] - 0.06, z1 = foot[2] + 0.06;
+      const c = [[x0, z0], [x1, z0], [x1, z1], [x0, z1]];
+      for (let k = 0; k < 4; k++) {
+        const a = c[k], b = c[(k + 1) % 4];
+        line(ctx, [cam.project([a[0], 0, a[1]]), cam.project([b[0], 0, b[1]])], '#9a9a90', 1.5);
+        line(ctx, [cam.project([a[0], floorY, a[1]]), cam.project([b[0], floorY, b[1]])], '#9a9a90', 1.5);
+        line(ctx, [cam.project([a[0], 0, a[1]]), cam.project([a[0], floorY, a[1]])], '#9a9a90', 1.5);
+      }
     }
     // Bones and muscles, back to front.
     const items = [];

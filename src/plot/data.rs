@@ -565,6 +565,21 @@ fn manifest_task_kind(dir: &Path) -> Option<TaskKind> {
         .or_else(|| find_task_kind(&m))
 }
 
+/// The step-down's box height (m) of a run: its `task.step_height_m` column, else the
+/// resolved scenario's in `dir/manifest.json`, else the default.
+pub fn step_height_m(dir: &Path, s: &Summary, r: usize) -> f64 {
+    s.param_index("task.step_height_m")
+        .and_then(|i| s.param_f64(r, i))
+        .or_else(|| {
+            read_json(&dir.join("manifest.json"))?
+                .get("resolved")?
+                .get("task")?
+                .get("step_height_m")?
+                .as_f64()
+        })
+        .unwrap_or(crate::scenario::defaults::STEP_HEIGHT_M)
+}
+
 /// Set each row's [`RunRow::task`] from the recorded files ([`recorded_task_kind`];
 /// the manifest is read once) where the summary has no `task.kind` column.
 pub fn read_task_kinds(dir: &Path, s: &mut Summary) {

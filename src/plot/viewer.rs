@@ -309,6 +309,10 @@ pub fn run_json(
         }
     }
     let _ = write!(j, ",\"body_weight_n\":{:.1}", model.mass_kg() * 9.80665);
+    if row.task == super::data::TaskKind::StepDown {
+        // The stance foot stands on the box (its top is y = 0); the floor is below.
+        let _ = write!(j, ",\"box_m\":{:.3}", super::data::step_height_m(dir, s, r));
+    }
     j.push_str(",\"muscles\":[");
     for (k, (_, name, label)) in muscles.iter().enumerate() {
         if k > 0 {
