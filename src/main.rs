@@ -164,8 +164,8 @@ More: README.md, section \"Sweeps on a SLURM cluster\".")]
         #[arg(long)]
         account: Option<String>,
         /// #SBATCH --time of each array task, as SLURM takes it (e.g. 30, 02:00:00,
-        /// 1-00:00:00). Default: 3x the CPU time `hipdrop check` estimates for a shard,
-        /// at least 5 minutes.
+        /// 1-00:00:00). Default: 3x the shard's steps at 150 us each (above every task's
+        /// measured cost), at least 5 minutes.
         #[arg(long)]
         time: Option<String>,
         /// #SBATCH --cpus-per-task, and the threads of each shard.
@@ -789,8 +789,15 @@ fn run(s: &ScenarioArgs, o: RunOptions) -> ExitCode {
                 .filter(|o| !o.command.is_empty())
                 .map(|o| format!(" (`{}`)", o.resume_command(&dir)))
                 .unwrap_or_default();
+            let only_shard = diff.len() == 1
+                && (diff[0].starts_with("shard ") || diff[0].starts_with("the whole sweep"));
+            let what = if only_shard {
+                "these results hold another part of the sweep (another --shard)"
+            } else {
+                "these results were made with another scenario"
+            };
             eprintln!(
-                "error: {}: --resume: these results were made with another scenario, so they cannot be finished with this one (plan.json there, this scenario now):",
+                "error: {}: --resume: {what}, so they cannot be finished with this one (plan.json there, this run now):",
                 dir.display()
             );
             for d in &diff {
@@ -970,10 +977,15 @@ fn slurm(s: &ScenarioArgs, a: SlurmArgs) -> ExitCode {
         eprintln!("error: --cpus-per-task 0: give 1 or more");
         return ExitCode::from(2);
     }
+    if let Some(t) = a.time.as_deref().filter(|t| !hipdrop::slurm::valid_time(t)) {
+        eprintln!(
+            "error: --time {t:?}: not a SLURM time limit; give minutes (30), MM:SS, HH:MM:SS, D-HH, D-HH:MM or D-HH:MM:SS (e.g. 02:00:00)"
+        );
+        return ExitCode::from(2);
+    }
     for (flag, v) in [
         ("--partition", &a.partition),
         ("--account", &a.account),
-        ("--time", &a.time),
         ("--mem", &a.mem),
     ] {
         if let Some(v) = v.as_deref().filter(|v| {
@@ -1006,6 +1018,7 @@ fn slurm(s: &ScenarioArgs, a: SlurmArgs) -> ExitCode {
         );
         return ExitCode::from(2);
     }
+    let given_bin = a.hipdrop.is_some();
     let hipdrop_bin = match a.hipdrop.map(Ok).unwrap_or_else(std::env::current_exe) {
         Ok(p) => std::fs::canonicalize(&p).unwrap_or(p),
         Err(e) => {
@@ -1013,6 +1026,21 @@ fn slurm(s: &ScenarioArgs, a: SlurmArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    #[cfg(unix)]
+    let runnable = {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(&hipdrop_bin)
+            .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    };
+    #[cfg(not(unix))]
+    let runnable = hipdrop_bin.is_file();
+    if given_bin && !runnable {
+        eprintln!(
+            "error: --hipdrop {}: not an executable file; give the path of the hipdrop binary the jobs should run (on a file system the nodes see)",
+            hipdrop_bin.display()
+        );
+        return ExitCode::from(2);
+    }
     let workdir = match std::env::current_dir() {
         Ok(d) => d,
         Err(e) => {
@@ -1022,7 +1050,8 @@ fn slurm(s: &ScenarioArgs, a: SlurmArgs) -> ExitCode {
     };
     let est = runner::estimate(&runs);
     let per_shard = runs.len().div_ceil(a.shards);
-    let cpu_per_shard = est.cpu_s / runs.len() as f64 * per_shard as f64;
+    let cpu_per_shard =
+        est.steps * hipdrop::slurm::CPU_S_PER_STEP / runs.len() as f64 * per_shard as f64;
     let time = a.time.unwrap_or_else(|| {
         hipdrop::slurm::slurm_time(3.0 * cpu_per_shard / a.cpus_per_task as f64)
     });

@@ -57,6 +57,29 @@ pub struct SlurmJob {
     pub plots: bool,
 }
 
+/// CPU time per simulation step (s) the default `--time` assumes: above every task's
+/// measured cost on the reference machine (`docs/performance.md`: stance 61-85 us, the
+/// squat 116-125 us per 2 ms step), where `hipdrop check` estimates 50 us for all.
+pub const CPU_S_PER_STEP: f64 = 150e-6;
+
+/// Whether `s` is a time limit SLURM takes: minutes, `MM:SS`, `HH:MM:SS`, `D-HH`,
+/// `D-HH:MM` or `D-HH:MM:SS` (digits only), or `UNLIMITED`/`INFINITE`.
+pub fn valid_time(s: &str) -> bool {
+    if s == "UNLIMITED" || s == "INFINITE" {
+        return true;
+    }
+    let digits = |p: &str| !p.is_empty() && p.len() <= 6 && p.bytes().all(|b| b.is_ascii_digit());
+    let (days, rest) = match s.split_once('-') {
+        Some((d, r)) => (Some(d), r),
+        None => (None, s),
+    };
+    if days.is_some_and(|d| !digits(d)) {
+        return false;
+    }
+    let parts: Vec<&str> = rest.split(':').collect();
+    parts.len() <= 3 && parts.iter().all(|p| digits(p))
+}
+
 /// `[D-]HH:MM:SS` for a duration in seconds, rounded up to whole minutes (at least 5).
 pub fn slurm_time(seconds: f64) -> String {
     let min = ((seconds / 60.0).ceil() as u64).max(5);
@@ -249,6 +272,16 @@ echo "results:   "{out}" (logs in $here/logs)"
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn time_limits_as_slurm_takes_them() {
+        for ok in ["30", "02:00:00", "1-00:00:00", "1-12", "45:00", "INFINITE"] {
+            assert!(valid_time(ok), "{ok}");
+        }
+        for bad in ["banana", "", "1:2:3:4", "-5", "1-", "2h", "1.5"] {
+            assert!(!valid_time(bad), "{bad}");
+        }
+    }
 
     #[test]
     fn slurm_time_rounds_up_to_minutes_with_a_floor_of_five() {

@@ -99,6 +99,10 @@ fn check_data_against_the_recording(dir: &Path) {
                 .starts_with("gluteus medius"),
             "named on hover"
         );
+        assert_eq!(
+            r["muscles"][gm]["key"], true,
+            "one of the muscles named first"
+        );
         let ts = r["t"].as_array().unwrap();
         let mut worst: f64 = 0.0;
         for (f, t) in ts.iter().enumerate() {
@@ -325,7 +329,7 @@ fn viewer_of_a_stance_sweep_draws_the_recorded_runs_in_a_browser() {
     // The pointer over the gluteus medius names it.
     let tip = v["hover"].as_str().unwrap_or_default();
     assert!(
-        tip.starts_with("gluteus medius (glut_med2_r)"),
+        tip.starts_with("gluteus medius, middle (glut_med2_r)"),
         "hover: {tip:?}"
     );
     std::fs::remove_dir_all(dir).unwrap();
@@ -387,6 +391,10 @@ fn dynamic_task(scenario: &str, name: &str, sets: &[&str], bottom: f64) {
     assert_ne!(
         l[0]["hash"], l[1]["hash"],
         "{name}: standing and at the bottom drawn differently"
+    );
+    assert_eq!(
+        v["play"]["compareVisible"], false,
+        "{name}: one run, nothing to put beside it"
     );
     assert_eq!(
         l[2]["pelvisTiltDrawnDeg"],

@@ -329,6 +329,9 @@
     });
   });
 
+  // One run: nothing to compare it with.
+  if (runs.length < 2) $('hv-compare').parentNode.hidden = true;
+
   // The strength slider: the distinct values of the swept strength key.
   const sliderKey = data.slider;
   const sliderVals = sliderKey ? Array.from(new Set(runs.map(function (r) { return r.params[sliderKey]; })
@@ -365,7 +368,6 @@
   function setRun(i) {
     st.run = i;
     runSel.value = String(i);
-    st.t = Math.min(st.t, shownDuration());
     syncSlider();
     render();
     link();
@@ -466,7 +468,7 @@
         const l2 = dx * dx + dy * dy || 1;
         const u = Math.max(0, Math.min(1, ((x - a[0]) * dx + (y - a[1]) * dy) / l2));
         let d = Math.hypot(a[0] + u * dx - x, a[1] + u * dy - y);
-        if (run.muscles[h.muscle].label) d -= 2;
+        if (run.muscles[h.muscle].key) d -= 1;
         if (d < 6 && (!best || d < best.d)) best = { d: d, h: h };
       }
     });
@@ -488,7 +490,7 @@
     }).join('') + '</tr>';
     data.measures.forEach(function (m) {
       if (!frames.some(function (f) { return m.name in f.fr.measures; })) return;
-      h += '<tr><td>' + m.label + (m.unit ? ' (' + m.unit + ')' : '') + '</td>';
+      h += '<tr title="' + m.meaning.replace(/"/g, '&quot;') + '"><td>' + m.label + (m.unit ? ' (' + m.unit + ')' : '') + '</td>';
       frames.forEach(function (f) {
         const v = f.fr.measures[m.name];
         // No "-0.0": a sign where none is meant.

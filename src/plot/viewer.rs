@@ -63,6 +63,53 @@ const NAMED_GROUPS: [(&str, &str); 5] = [
     ("adductors", "adductor"),
 ];
 
+/// gait2392's muscles in words (base name, words), for the hover label.
+const MUSCLE_WORDS: [(&str, &str); 43] = [
+    ("glut_med1", "gluteus medius, anterior"),
+    ("glut_med2", "gluteus medius, middle"),
+    ("glut_med3", "gluteus medius, posterior"),
+    ("glut_min1", "gluteus minimus, anterior"),
+    ("glut_min2", "gluteus minimus, middle"),
+    ("glut_min3", "gluteus minimus, posterior"),
+    ("semimem", "semimembranosus"),
+    ("semiten", "semitendinosus"),
+    ("bifemlh", "biceps femoris, long head"),
+    ("bifemsh", "biceps femoris, short head"),
+    ("sar", "sartorius"),
+    ("add_long", "adductor longus"),
+    ("add_brev", "adductor brevis"),
+    ("add_mag1", "adductor magnus, upper"),
+    ("add_mag2", "adductor magnus, middle"),
+    ("add_mag3", "adductor magnus, lower"),
+    ("tfl", "tensor fasciae latae"),
+    ("pect", "pectineus"),
+    ("grac", "gracilis"),
+    ("glut_max1", "gluteus maximus, upper"),
+    ("glut_max2", "gluteus maximus, middle"),
+    ("glut_max3", "gluteus maximus, lower"),
+    ("iliacus", "iliacus"),
+    ("psoas", "psoas"),
+    ("quad_fem", "quadratus femoris"),
+    ("gem", "gemelli"),
+    ("peri", "piriformis"),
+    ("rect_fem", "rectus femoris"),
+    ("vas_med", "vastus medialis"),
+    ("vas_int", "vastus intermedius"),
+    ("vas_lat", "vastus lateralis"),
+    ("med_gas", "gastrocnemius, medial head"),
+    ("lat_gas", "gastrocnemius, lateral head"),
+    ("soleus", "soleus"),
+    ("tib_post", "tibialis posterior"),
+    ("flex_dig", "flexor digitorum longus"),
+    ("flex_hal", "flexor hallucis longus"),
+    ("tib_ant", "tibialis anterior"),
+    ("per_brev", "peroneus brevis"),
+    ("per_long", "peroneus longus"),
+    ("per_tert", "peroneus tertius"),
+    ("ext_dig", "extensor digitorum longus"),
+    ("ext_hal", "extensor hallucis longus"),
+];
+
 /// An OpenSim storage file (`.mot`): column names and rows.
 struct Storage {
     names: Vec<String>,
@@ -125,23 +172,25 @@ fn num(s: &mut String, v: f64, decimals: usize) {
     }
 }
 
-/// The stance-side muscles drawn: every muscle of the stance side, and its hover label
-/// (`gluteus medius (glut_med2_r)`) for the glutes, TFL and adductors.
-fn drawn_muscles(model: &Model, stance: Side) -> Vec<(usize, String, Option<String>)> {
+/// The stance-side muscles drawn: every muscle of the stance side, its hover label in
+/// words (`vastus lateralis (vas_lat_r)`), and whether it is one of the muscles the
+/// viewer names first (the glutes, TFL and adductors: `gluteus medius, middle
+/// (glut_med2_r)`).
+fn drawn_muscles(model: &Model, stance: Side) -> Vec<(usize, String, Option<String>, bool)> {
     model
         .muscles
         .iter()
         .enumerate()
         .filter(|(_, m)| m.side == stance)
         .map(|(i, m)| {
-            let label = NAMED_GROUPS.iter().find_map(|(g, words)| {
-                model
-                    .groups
-                    .get(*g)
-                    .filter(|ms| ms.contains(&m.base))
-                    .map(|_| format!("{words} ({})", m.name))
-            });
-            (i, m.name.clone(), label)
+            let key = NAMED_GROUPS
+                .iter()
+                .any(|(g, _)| model.groups.get(*g).is_some_and(|ms| ms.contains(&m.base)));
+            let label = MUSCLE_WORDS
+                .iter()
+                .find(|(b, _)| *b == m.base)
+                .map(|(_, words)| format!("{words} ({})", m.name));
+            (i, m.name.clone(), label, key)
         })
         .collect()
 }
@@ -314,13 +363,13 @@ pub fn run_json(
         let _ = write!(j, ",\"box_m\":{:.3}", super::data::step_height_m(dir, s, r));
     }
     j.push_str(",\"muscles\":[");
-    for (k, (_, name, label)) in muscles.iter().enumerate() {
+    for (k, (_, name, label, key)) in muscles.iter().enumerate() {
         if k > 0 {
             j.push(',');
         }
         let _ = write!(
             j,
-            "{{\"name\":{},\"label\":{}}}",
+            "{{\"name\":{},\"label\":{},\"key\":{key}}}",
             json_str(name),
             label.as_deref().map_or("null".to_string(), json_str)
         );
@@ -348,7 +397,7 @@ pub fn run_json(
         let poses = model.forward_kinematics(&pelvis, &q);
         debug_assert_eq!(poses.len(), body::COUNT);
         j.push('[');
-        for (m, (mi, name, _)) in muscles.iter().enumerate() {
+        for (m, (mi, name, _, _)) in muscles.iter().enumerate() {
             if m > 0 {
                 j.push(',');
             }
@@ -422,11 +471,16 @@ pub fn data_json(
         if k > 0 {
             j.push(',');
         }
+        let meaning = crate::output::METRICS
+            .iter()
+            .find(|m| m.name == *name)
+            .map_or("", |m| m.meaning);
         let _ = write!(
             j,
-            "{{\"name\":\"{name}\",\"label\":{},\"unit\":{},\"decimals\":{dec}}}",
+            "{{\"name\":\"{name}\",\"label\":{},\"unit\":{},\"decimals\":{dec},\"meaning\":{}}}",
             json_str(label),
-            json_str(unit)
+            json_str(unit),
+            json_str(meaning)
         );
     }
     // The strength slider: the first swept strength key, if any.

@@ -68,9 +68,14 @@ try {
     await page.click('#hv-play');
     const after = await state(page);
     out.playState = after;
-    // Side by side: the second canvas is shown.
-    if (!after.compare) await page.check('#hv-compare');
-    const visible = await page.locator('#hv-canvas2').isVisible();
+    // Side by side (a report of one run offers none): the second canvas is shown.
+    let visible = null;
+    if (after.runs > 1) {
+      if (!after.compare) await page.check('#hv-compare');
+      visible = await page.locator('#hv-canvas2').isVisible();
+    } else {
+      visible = await page.locator('#hv-compare').isVisible();
+    }
     // Hover over the gluteus medius: the tip names it.
     const at = await page.evaluate(() => window.hipdropViewer.muscleAt('glut_med2'));
     let tip = null;
