@@ -299,6 +299,17 @@ fn joint_of(coord_name: &str) -> String {
     format!("{joint}_{side}")
 }
 
+/// The pelvis's six OpenSim coordinates, as `kinematics.mot` names them: tilt (about z),
+/// list (about x), rotation (about y) in degrees, then the translation in metres.
+pub const PELVIS_COORDINATES: [&str; 6] = [
+    "pelvis_tilt",
+    "pelvis_list",
+    "pelvis_rotation",
+    "pelvis_tx",
+    "pelvis_ty",
+    "pelvis_tz",
+];
+
 /// OpenSim coordinate columns of a run, in gait2392 order: the six pelvis coordinates
 /// (from the recorded pelvis pose), then the model's coordinates. `(name, is_angle, values per row)`.
 pub fn opensim_coordinates(r: &RunResult) -> Vec<(String, bool, Vec<f64>)> {
@@ -315,17 +326,7 @@ pub fn opensim_coordinates(r: &RunResult) -> Vec<(String, bool, Vec<f64>)> {
             [a[0], a[1], a[2], t.x, t.y, t.z]
         })
         .collect();
-    for (k, n) in [
-        "pelvis_tilt",
-        "pelvis_list",
-        "pelvis_rotation",
-        "pelvis_tx",
-        "pelvis_ty",
-        "pelvis_tz",
-    ]
-    .iter()
-    .enumerate()
-    {
+    for (k, n) in PELVIS_COORDINATES.iter().enumerate() {
         cols.push((n.to_string(), k < 3, pelvis.iter().map(|p| p[k]).collect()));
     }
     for (i, n) in names.iter().enumerate() {

@@ -302,7 +302,7 @@
     ctx.font = '13px sans-serif';
     ctx.fillText(run.id + '  t = ' + t.toFixed(2) + ' s  (' + st.view + ')', 8, 18);
     const sx = function (n) { const p = point(lm, n); return p ? cam.project(p)[0] : null; };
-    return { tilt: tilt, fppa: fppa, hits: hits, cam: cam, t: t, hipR: sx('hip_r'), hipL: sx('hip_l') };
+    return { tilt: tilt, fppa: fppa, hits: hits, cam: cam, t: t, fr: fr, hipR: sx('hip_r'), hipL: sx('hip_l') };
   }
 
   // --- Read-back for tests and for the link --------------------------------------------
@@ -508,12 +508,12 @@
     const r1 = runs[st.run];
     st.drawn[0] = draw(canvases[0], r1, Math.min(st.t, duration(r1)));
     $('hv-caption').textContent = caption(r1);
-    const frames = [{ run: r1, fr: frame(r1, Math.min(st.t, duration(r1))) }];
+    const frames = [{ run: r1, fr: st.drawn[0].fr }];
     if (st.compare) {
       const r2 = runs[st.run2];
       st.drawn[1] = draw(canvases[1], r2, Math.min(st.t, duration(r2)));
       $('hv-caption2').textContent = caption(r2);
-      frames.push({ run: r2, fr: frame(r2, Math.min(st.t, duration(r2))) });
+      frames.push({ run: r2, fr: st.drawn[1].fr });
     }
     const d = shownDuration();
     timeBar.value = String(Math.round(d > 0 ? st.t / d * 1000 : 0));

@@ -235,17 +235,10 @@ pub fn run_json(
         path: rdir.clone(),
         message: format!("cannot build the model of the run's subject: {e}"),
     })?;
-    let pelvis_cols: Option<Vec<usize>> = [
-        "pelvis_tilt",
-        "pelvis_list",
-        "pelvis_rotation",
-        "pelvis_tx",
-        "pelvis_ty",
-        "pelvis_tz",
-    ]
-    .iter()
-    .map(|n| kin.col(n))
-    .collect();
+    let pelvis_cols: Option<Vec<usize>> = crate::output::PELVIS_COORDINATES
+        .iter()
+        .map(|n| kin.col(n))
+        .collect();
     let q_cols: Option<Vec<usize>> = coord_names().iter().map(|n| kin.col(n)).collect();
     let (Some(pelvis_cols), Some(q_cols)) = (pelvis_cols, q_cols) else {
         return Ok(None);
@@ -325,17 +318,11 @@ pub fn run_json(
     }
     j.push(']');
     if let Some(g) = &grf {
-        let cols: Vec<Option<usize>> = [
-            "ground_force_vx",
-            "ground_force_vy",
-            "ground_force_vz",
-            "ground_force_px",
-            "ground_force_py",
-            "ground_force_pz",
-        ]
-        .iter()
-        .map(|n| g.col(n))
-        .collect();
+        // Force (N) and centre of pressure (m); the free moment is not drawn.
+        let cols: Vec<Option<usize>> = crate::output::GRF_COLUMNS[..6]
+            .iter()
+            .map(|n| g.col(n))
+            .collect();
         if cols.iter().all(Option::is_some) {
             j.push_str(",\"grf\":[");
             for (k, &i) in frames.iter().enumerate() {
